@@ -1,0 +1,137 @@
+/**
+ * Every setting Damselfly reads, in one table: its type, default, bounds,
+ * whether CONFIG SET may change it, and whether it is protected (changes the
+ * file system or weakens security, so CONFIG SET refuses it unless
+ * `enable-protected-configs` is `yes`).
+ */
+
+export type SettingType = 'int' | 'memory' | 'bool' | 'enum' | 'string' | 'save';
+
+export interface Setting {
+  readonly name: string;
+  readonly type: SettingType;
+  readonly default: string;
+  readonly min?: number;
+  readonly max?: number;
+  /** Accepted values of an `enum` setting. */
+  readonly values?: readonly string[];
+  /** False when the setting is read once at start-up. */
+  readonly mutable: boolean;
+  /** True when CONFIG SET needs `enable-protected-configs yes`. */
+  readonly protected?: boolean;
+  /** True when CONFIG GET must never show the value. */
+  readonly secret?: boolean;
+  readonly aliases?: readonly string[];
+  /** Help text for `--help`: what the setting controls, with its unit. */
+  readonly help: string;
+}
+
+const GB = 1024 * 1024 * 1024;
+const MB = 1024 * 1024;
+const INT_MAX = 2147483647;
+const LLONG_MAX = Number.MAX_SAFE_INTEGER;
+
+export const LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning', 'nothing'] as const;
+
+export const SETTINGS: readonly Setting[] = [
+  { name: 'port', type: 'int', default: '6379', min: 0, max: 65535, mutable: false,
+    help: 'TCP port for Redis clients; 0 disables the TCP listener' },
+  { name: 'bind', type: 'string', default: '127.0.0.1', mutable: false,
+    help: 'space-separated addresses to listen on' },
+  { name: 'unixsocket', type: 'string', default: '', mutable: false, protected: true,
+    help: 'path of a unix socket to listen on as well (empty: none)' },
+  { name: 'unixsocketperm', type: 'int', default: '0', min: 0, max: 0o777, mutable: false,
+    help: 'permission bits of the unix socket, in octal (0: leave as created)' },
+  { name: 'dir', type: 'string', default: '.', mutable: true, protected: true,
+    help: 'working directory for snapshot and append-only files' },
+  { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, protected: true,
+    help: 'file name of the snapshot inside dir' },
+  { name: 'databases', type: 'int', default: '16', min: 1, max: INT_MAX, mutable: false,
+    help: 'number of databases' },
+  { name: 'loglevel', type: 'enum', default: 'notice', values: LOG_LEVELS, mutable: true,
+    help: 'log level: debug, verbose, notice, warning or nothing' },
+  { name: 'logfile', type: 'string', default: '', mutable: false, protected: true,
+    help: 'file to write logs to (empty: standard output)' },
+  { name: 'save', type: 'save', default: '3600 1 300 100 60 10000', mutable: true,
+    help: 'snapshot rules as "seconds changes" pairs; "" disables snapshots' },
+  { name: 'appendonly', type: 'bool', default: 'no', mutable: true,
+    help: 'keep an append-only file of every write' },
+  { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'],
+    mutable: true, help: 'when the append-only file is fsynced' },
+  { name: 'requirepass', type: 'string', default: '', mutable: true, secret: true,
+    help: 'password of the default user (empty: no password)' },
+  { name: 'protected-mode', type: 'bool', default: 'yes', mutable: true,
+    help: 'without a password, accept only loopback clients' },
+  { name: 'maxclients', type: 'int', default: '10000', min: 1, max: INT_MAX, mutable: true,
+    help: 'maximum number of connected clients' },
+  { name: 'timeout', type: 'int', default: '0', min: 0, max: INT_MAX, mutable: true,
+    help: 'close a client after this many idle seconds (0: never)' },
+  { name: 'tcp-keepalive', type: 'int', default: '300', min: 0, max: INT_MAX, mutable: true,
+    help: 'TCP keepalive interval in seconds (0: off)' },
+  { name: 'proto-max-bulk-len', type: 'memory', default: String(512 * MB), min: 1024 * 1024,
+    max: LLONG_MAX, mutable: true, help: 'largest bulk string a request may carry, in bytes' },
+  { name: 'proto-max-multibulk-len', type: 'int', default: '1048576', min: 1, max: INT_MAX,
+    mutable: true, help: 'most arguments one request may carry' },
+  { name: 'proto-inline-max-size', type: 'memory', default: String(64 * 1024), min: 1024,
+    max: 16 * MB, mutable: true, help: 'longest inline request line, in bytes' },
+  { name: 'client-query-buffer-limit', type: 'memory', default: String(GB), min: 1024 * 1024,
+    max: LLONG_MAX, mutable: true, help: 'most unparsed bytes held for one client' },
+  { name: 'maxmemory', type: 'memory', default: '0', min: 0, max: LLONG_MAX, mutable: true,
+    help: 'memory limit for data in bytes (0: no limit)' },
+  { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', mutable: true,
+    values: ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru',
+      'volatile-lfu', 'volatile-random', 'volatile-ttl'],
+    help: 'what to do when maxmemory is reached' },
+  { name: 'hz', type: 'int', default: '10', min: 1, max: 500, mutable: true,
+    help: 'background task frequency per second (active expiry)' },
+  { name: 'active-expire-effort', type: 'int', default: '1', min: 1, max: 10, mutable: true,
+    help: 'how much time active expiry may take per cycle, 1 (least) to 10' },
+  { name: 'notify-keyspace-events', type: 'string', default: '', mutable: true,
+    help: 'keyspace event classes to publish (Redis letters K E g $ l s h z x e t m n d A)' },
+  { name: 'pidfile', type: 'string', default: '', mutable: false, protected: true,
+    help: 'file to write the process id to (empty: none)' },
+  { name: 'daemonize', type: 'bool', default: 'no', mutable: false,
+    help: 'accepted for redis.conf compatibility; only "no" is supported' },
+  { name: 'enable-protected-configs', type: 'enum', default: 'no', values: ['yes', 'no', 'local'],
+    mutable: false, help: 'allow CONFIG SET of protected settings' },
+  { name: 'enable-debug-command', type: 'enum', default: 'no', values: ['yes', 'no', 'local'],
+    mutable: false, help: 'allow the DEBUG command' },
+  { name: 'slowlog-log-slower-than', type: 'int', default: '10000', min: -1, max: LLONG_MAX,
+    mutable: true, help: 'log commands slower than this many microseconds (-1: never)' },
+  { name: 'slowlog-max-len', type: 'int', default: '128', min: 0, max: LLONG_MAX, mutable: true,
+    help: 'entries kept in the slow log' },
+  { name: 'list-max-listpack-size', type: 'int', default: '-2', min: -5, max: INT_MAX,
+    mutable: true, aliases: ['list-max-ziplist-size'],
+    help: 'largest list node: positive entries, or -1..-5 for 4..64 KiB' },
+  { name: 'hash-max-listpack-entries', type: 'int', default: '128', min: 0, max: LLONG_MAX,
+    mutable: true, aliases: ['hash-max-ziplist-entries'],
+    help: 'hashes with more fields use a hash table' },
+  { name: 'hash-max-listpack-value', type: 'int', default: '64', min: 0, max: LLONG_MAX,
+    mutable: true, aliases: ['hash-max-ziplist-value'],
+    help: 'hashes with a longer field or value use a hash table' },
+  { name: 'set-max-intset-entries', type: 'int', default: '512', min: 0, max: LLONG_MAX,
+    mutable: true, help: 'integer sets with more members use a hash table' },
+  { name: 'set-max-listpack-entries', type: 'int', default: '128', min: 0, max: LLONG_MAX,
+    mutable: true, help: 'small sets with more members use a hash table' },
+  { name: 'set-max-listpack-value', type: 'int', default: '64', min: 0, max: LLONG_MAX,
+    mutable: true, help: 'small sets with a longer member use a hash table' },
+  { name: 'zset-max-listpack-entries', type: 'int', default: '128', min: 0, max: LLONG_MAX,
+    mutable: true, aliases: ['zset-max-ziplist-entries'],
+    help: 'sorted sets with more members use a skip list' },
+  { name: 'zset-max-listpack-value', type: 'int', default: '64', min: 0, max: LLONG_MAX,
+    mutable: true, aliases: ['zset-max-ziplist-value'],
+    help: 'sorted sets with a longer member use a skip list' },
+  { name: 'lua-time-limit', type: 'int', default: '5000', min: 0, max: LLONG_MAX,
+    mutable: true, aliases: ['busy-reply-threshold'],
+    help: 'milliseconds a script may run before other clients get BUSY' },
+];
+
+const BY_NAME = new Map<string, Setting>();
+for (const setting of SETTINGS) {
+  BY_NAME.set(setting.name, setting);
+  for (const alias of setting.aliases ?? []) BY_NAME.set(alias, setting);
+}
+
+export function findSetting(name: string): Setting | undefined {
+  return BY_NAME.get(name.toLowerCase());
+}

@@ -1,0 +1,142 @@
+import type { Client } from './client';
+
+/** Redis's command flags, as COMMAND INFO reports them. */
+export type CommandFlag =
+  | 'write'
+  | 'readonly'
+  | 'denyoom'
+  | 'admin'
+  | 'pubsub'
+  | 'noscript'
+  | 'blocking'
+  | 'loading'
+  | 'stale'
+  | 'skip_monitor'
+  | 'skip_slowlog'
+  | 'fast'
+  | 'no_auth'
+  | 'may_replicate'
+  | 'no_mandatory_keys'
+  | 'no_multi'
+  | 'allow_busy'
+  | 'movablekeys';
+
+/**
+ * A command handler. It reads `args` (args[0] is the command name as sent),
+ * writes exactly one reply to `client.reply` (or blocks the client), and
+ * raises CommandError for an error reply.
+ */
+export type Handler = (client: Client, args: string[]) => void;
+
+/** Returns the argument indexes that are keys, for commands whose keys move. */
+export type KeyFinder = (args: readonly string[]) => number[];
+
+export interface CommandSpec {
+  /** Lowercase name; `parent|sub` for a subcommand. */
+  readonly name: string;
+  /** Argument count including the name; negative means "at least". */
+  readonly arity: number;
+  readonly flags: readonly CommandFlag[];
+  /** Index of the first key argument, 0 when the command takes no keys. */
+  readonly firstKey: number;
+  /** Index of the last key; negative counts from the end (-1: the last argument). */
+  readonly lastKey: number;
+  readonly keyStep: number;
+  /** ACL categories beyond those derived from flags, without the '@'. */
+  readonly categories: readonly string[];
+  /** COMMAND DOCS group: string, generic, connection, server, list, ... */
+  readonly group: string;
+  readonly summary: string;
+  readonly since: string;
+  readonly complexity: string;
+  readonly handler: Handler;
+  readonly findKeys?: KeyFinder;
+  readonly subcommands?: ReadonlyMap<string, CommandSpec>;
+}
+
+export interface CommandOptions {
+  name: string;
+  arity: number;
+  flags?: CommandFlag[];
+  keys?: [first: number, last: number, step: number];
+  categories?: string[];
+  group: string;
+  summary: string;
+  since?: string;
+  complexity?: string;
+  handler: Handler;
+  findKeys?: KeyFinder;
+  subcommands?: CommandSpec[];
+}
+
+/** Usage counters of one command, for INFO commandstats. */
+export interface CommandStats {
+  calls: number;
+  microseconds: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+export interface RegisteredCommand extends CommandSpec {
+  readonly stats: CommandStats;
+  readonly isWrite: boolean;
+}
+
+/** Builds a table row with defaults: no keys, no flags, no extra categories. */
+export function command(options: CommandOptions): RegisteredCommand {
+  const [firstKey, lastKey, keyStep] = options.keys ?? [0, 0, 0];
+  const flags = options.flags ?? [];
+  const subcommands = options.subcommands
+    ? new Map(options.subcommands.map((sub) => [sub.name.split('|')[1], sub]))
+    : undefined;
+  return {
+    name: options.name.toLowerCase(),
+    arity: options.arity,
+    flags: options.findKeys ? [...flags, 'movablekeys'] : flags,
+    firstKey,
+    lastKey,
+    keyStep,
+    categories: options.categories ?? [],
+    group: options.group,
+    summary: options.summary,
+    since: options.since ?? '1.0.0',
+    complexity: options.complexity ?? 'O(1)',
+    handler: options.handler,
+    findKeys: options.findKeys,
+    subcommands,
+    stats: { calls: 0, microseconds: 0, rejectedCalls: 0, failedCalls: 0 },
+    isWrite: flags.includes('write'),
+  };
+}
+
+/** Whether an argument count satisfies an arity (negative: at least). */
+export function arityMatches(arity: number, count: number): boolean {
+  return arity >= 0 ? count === arity : count >= -arity;
+}
+
+/** Returns the indexes of the key arguments of a request. */
+export function keyIndexes(spec: CommandSpec, args: readonly string[]): number[] {
+  if (spec.findKeys) return spec.findKeys(args);
+  if (spec.firstKey === 0) return [];
+  const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
+  const indexes: number[] = [];
+  for (let i = spec.firstKey; i <= last && i < args.length; i += spec.keyStep) indexes.push(i);
+  return indexes;
+}
+
+/** ACL categories of a command: its own plus those Redis derives from its flags. */
+export function categoriesOf(spec: CommandSpec): string[] {
+  const result = new Set(spec.categories);
+  const flags = spec.flags;
+  if (flags.includes('write')) result.add('write');
+  if (flags.includes('readonly')) result.add('read');
+  if (flags.includes('admin')) {
+    result.add('admin');
+    result.add('dangerous');
+  }
+  if (flags.includes('pubsub')) result.add('pubsub');
+  if (flags.includes('fast')) result.add('fast');
+  if (flags.includes('blocking')) result.add('blocking');
+  if (!flags.includes('fast')) result.add('slow');
+  return [...result];
+}

@@ -1,0 +1,136 @@
+import { performance } from 'node:perf_hooks';
+import type { Client } from './client';
+import { arityMatches, keyIndexes, type RegisteredCommand } from './command';
+import {
+  CommandError,
+  ERR,
+  unknownCommand,
+  unknownSubcommand,
+  wrongArity,
+  wrongSubcommandArity,
+} from './errors';
+
+/** Commands that run at once inside MULTI instead of being queued. */
+const TRANSACTION_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+/** Commands a RESP2 client may send while it has subscriptions. */
+const SUBSCRIBED_ALLOWED = new Set([
+  'subscribe',
+  'ssubscribe',
+  'unsubscribe',
+  'sunsubscribe',
+  'psubscribe',
+  'punsubscribe',
+  'ping',
+  'quit',
+  'reset',
+]);
+
+/**
+ * Finds the table row for a request, resolving `CONFIG GET`-style
+ * subcommands. Returns an error text when there is none or the argument count
+ * does not fit.
+ */
+export function resolveCommand(client: Client, args: string[]): RegisteredCommand | string {
+  const name = args[0];
+  const spec = client.server.commands.get(name.toLowerCase());
+  if (spec === undefined) return unknownCommand(name, args);
+  if (!arityMatches(spec.arity, args.length)) return wrongArity(spec.name);
+  if (spec.subcommands === undefined) return spec;
+  const sub = spec.subcommands.get(args[1].toLowerCase()) as RegisteredCommand | undefined;
+  if (sub === undefined) return unknownSubcommand(spec.name, args[1]);
+  if (!arityMatches(sub.arity, args.length)) return wrongSubcommandArity(spec.name, args[1]);
+  return sub;
+}
+
+function reject(client: Client, text: string, spec?: RegisteredCommand): void {
+  if (spec !== undefined) spec.stats.rejectedCalls++;
+  if (client.transaction !== null) client.transaction.failed = true;
+  client.server.countError(text);
+  client.reply.error(text);
+}
+
+/**
+ * Runs one request through the gate, in Redis's order so that the same error
+ * wins: unknown command, arity, authentication, pub/sub context, transaction
+ * queuing; then executes it.
+ */
+export function dispatch(client: Client, args: string[]): void {
+  const server = client.server;
+  server.stats.totalCommands++;
+  client.lastInteraction = Date.now();
+  const spec = resolveCommand(client, args);
+  if (typeof spec === 'string') {
+    reject(client, spec);
+    return;
+  }
+  client.lastCommand = spec.name;
+  if (!client.authenticated && !spec.flags.includes('no_auth')) {
+    reject(client, ERR.noAuth, spec);
+    return;
+  }
+  if (client.resp === 2 && client.subscriptionCount > 0 && !SUBSCRIBED_ALLOWED.has(spec.name)) {
+    const text =
+      `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / ` +
+      '(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context';
+    reject(client, text, spec);
+    return;
+  }
+  if (client.transaction !== null && !TRANSACTION_CONTROL.has(spec.name)) {
+    if (spec.flags.includes('no_multi')) {
+      reject(client, ERR.notAllowedInMulti, spec);
+      return;
+    }
+    client.transaction.queued.push({ command: spec, args });
+    client.reply.simple('QUEUED');
+    return;
+  }
+  execute(client, spec, args);
+}
+
+/** Executes a command that passed the gate, with its statistics and side effects. */
+export function execute(client: Client, spec: RegisteredCommand, args: string[]): void {
+  const server = client.server;
+  const dirtyBefore = server.dirty;
+  const started = performance.now();
+  const mark = client.reply === client.writer ? client.writer.length : -1;
+  client.propagateAs = null;
+  try {
+    spec.handler(client, args);
+  } catch (error) {
+    if (mark >= 0) client.writer.truncate(mark);
+    handleFailure(client, spec, error);
+  }
+  spec.stats.calls++;
+  spec.stats.microseconds += (performance.now() - started) * 1000;
+  if (spec.isWrite && server.dirty !== dirtyBefore) afterWrite(client, spec, args);
+}
+
+function handleFailure(client: Client, spec: RegisteredCommand, error: unknown): void {
+  spec.stats.failedCalls++;
+  if (error instanceof CommandError) {
+    client.server.countError(error.message);
+    client.reply.error(error.message);
+    return;
+  }
+  client.server.logger.error(
+    { err: error, command: spec.name, client: client.id },
+    'command failed with an internal error',
+  );
+  client.server.countError(ERR.internal);
+  client.reply.error(ERR.internal);
+}
+
+function afterWrite(client: Client, spec: RegisteredCommand, args: string[]): void {
+  const server = client.server;
+  if (server.watchers.size > 0) {
+    for (const index of keyIndexes(spec, args)) server.keyModified(client.db, args[index]);
+  }
+  if (server.journal.length === 0) return;
+  if (client.propagateAs === null) {
+    server.propagate(client.db.id, args);
+    return;
+  }
+  for (const entry of client.propagateAs) server.propagate(client.db.id, entry);
+  client.propagateAs = null;
+}

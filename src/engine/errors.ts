@@ -1,0 +1,89 @@
+/**
+ * The error replies clients see, with Redis 7's exact texts. Handlers raise
+ * them through `CommandError` or write them with `Reply.error`; no other
+ * module spells an error text.
+ */
+
+export const ERR = {
+  syntax: 'ERR syntax error',
+  notInteger: 'ERR value is not an integer or out of range',
+  notFloat: 'ERR value is not a valid float',
+  overflow: 'ERR increment or decrement would overflow',
+  incrNanOrInf: 'ERR increment would produce NaN or Infinity',
+  wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
+  noSuchKey: 'ERR no such key',
+  dbIndexOutOfRange: 'ERR DB index is out of range',
+  invalidDbIndex: 'ERR invalid DB index',
+  sameObject: 'ERR source and destination objects are the same',
+  invalidExpire: (cmd: string) => `ERR invalid expire time in '${cmd}' command`,
+  stringTooLong: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
+  bitOffset: 'ERR bit offset is not an integer or out of range',
+  bitValue: 'ERR bit is not an integer or out of range',
+  offsetOutOfRange: 'ERR offset is out of range',
+  noAuth: 'NOAUTH Authentication required.',
+  wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
+  authNotConfigured:
+    'ERR AUTH <password> called without any password configured for the default user. ' +
+    'Are you sure your configuration is correct?',
+  protocolVersion: 'NOPROTO unsupported protocol version',
+  loading: 'LOADING Redis is loading the dataset in memory',
+  oom: "OOM command not allowed when used memory > 'maxmemory'.",
+  readonlyReplica: "READONLY You can't write against a read only replica.",
+  multiNested: 'ERR MULTI calls can not be nested',
+  execWithoutMulti: 'ERR EXEC without MULTI',
+  discardWithoutMulti: 'ERR DISCARD without MULTI',
+  execAbort: 'EXECABORT Transaction discarded because of previous errors.',
+  notAllowedInMulti: 'ERR Command not allowed inside a transaction',
+  watchInMulti: 'ERR WATCH inside MULTI is not allowed',
+  internal: 'ERR internal error',
+  clientNameSpaces: 'ERR Client names cannot contain spaces, newlines or special characters.',
+  noSuchClient: 'ERR No such client',
+  unknownConfig: (name: string) => `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
+} as const;
+
+const MAX_QUOTED_NAME = 128;
+const MAX_QUOTED_ARGS = 128;
+
+/** Keeps a client-supplied text short and on one line inside an error reply. */
+export function quoteForError(text: string, max = MAX_QUOTED_NAME): string {
+  const cut = text.length > max ? text.slice(0, max) : text;
+  return cut.replace(/[\r\n]/g, ' ');
+}
+
+/** Builds Redis's reply for an unknown command: the name and up to 128 bytes of arguments. */
+export function unknownCommand(name: string, args: readonly string[]): string {
+  let quoted = '';
+  for (let i = 1; i < args.length && quoted.length < MAX_QUOTED_ARGS; i++) {
+    const room = MAX_QUOTED_ARGS - quoted.length;
+    quoted += `'${quoteForError(args[i], room)}' `;
+  }
+  return `ERR unknown command '${quoteForError(name)}', with args beginning with: ${quoted}`;
+}
+
+export function wrongArity(name: string): string {
+  return `ERR wrong number of arguments for '${quoteForError(name.toLowerCase())}' command`;
+}
+
+export function unknownSubcommand(command: string, sub: string): string {
+  return (
+    `ERR unknown subcommand '${quoteForError(sub)}'. ` +
+    `Try ${command.toUpperCase()} HELP.`
+  );
+}
+
+export function wrongSubcommandArity(command: string, sub: string): string {
+  return (
+    `ERR wrong number of arguments for '${command.toLowerCase()}|` +
+    `${quoteForError(sub.toLowerCase())}' command`
+  );
+}
+
+/**
+ * An error reply raised from inside a handler. The message is the full reply
+ * text, starting with its code (ERR, WRONGTYPE, ...).
+ */
+export class CommandError extends Error {
+  constructor(message: string) {
+    super(message);
+  }
+}

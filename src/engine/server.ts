@@ -1,0 +1,156 @@
+import type { Logger } from 'pino';
+import { Config } from '../config/config';
+import { Database } from '../store/database';
+import { hashPassword, passwordMatches } from '../security/passwords';
+import type { Client } from './client';
+import type { RegisteredCommand } from './command';
+
+/** Receives every write that changed data, in a form that replays deterministically. */
+export type JournalListener = (dbIndex: number, args: readonly string[]) => void;
+
+/** Counters INFO stats reports. */
+export interface ServerStats {
+  totalConnections: number;
+  rejectedConnections: number;
+  totalCommands: number;
+  expiredKeys: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  errorReplies: number;
+  /** Error replies by their first word (ERR, WRONGTYPE, ...), for INFO errorstats. */
+  errorsByCode: Map<string, number>;
+  protocolErrors: number;
+}
+
+function emptyStats(): ServerStats {
+  return {
+    totalConnections: 0,
+    rejectedConnections: 0,
+    totalCommands: 0,
+    expiredKeys: 0,
+    keyspaceHits: 0,
+    keyspaceMisses: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    errorReplies: 0,
+    errorsByCode: new Map(),
+    protocolErrors: 0,
+  };
+}
+
+/** The state one process owns: settings, databases, clients, commands and counters. */
+export class Server {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly databases: Database[] = [];
+  readonly clients = new Map<number, Client>();
+  readonly commands = new Map<string, RegisteredCommand>();
+  readonly startedAt = Date.now();
+  readonly runId: string;
+  stats: ServerStats = emptyStats();
+  /** Changes since the last snapshot, as Redis counts them for `save` rules. */
+  dirty = 0;
+  lastSaveTime = Math.floor(Date.now() / 1000);
+  nextClientId = 1;
+  /** Clients watching each key, by `watchKey(db, key)`. */
+  readonly watchers = new Map<string, Set<Client>>();
+  readonly journal: JournalListener[] = [];
+  /** Set by SHUTDOWN; the process entry point does the rest. */
+  onShutdown: (save: boolean | null) => void = () => undefined;
+  tcpPort = 0;
+  #passwordHash = '';
+  /** Cleanups of per-client state (watched keys, subscriptions, blocking) on disconnect. */
+  readonly clientGoneHooks: ((client: Client) => void)[] = [];
+
+  constructor(config: Config, logger: Logger, runId: string) {
+    this.config = config;
+    this.logger = logger;
+    this.runId = runId;
+    config.watch('requirepass', (value) => {
+      this.#passwordHash = value === '' ? '' : hashPassword(String(value));
+    });
+    const listener = { expired: (db: Database, key: string) => this.#keyExpired(db, key) };
+    const count = config.number('databases');
+    for (let i = 0; i < count; i++) this.databases.push(new Database(i, listener));
+  }
+
+  register(commands: readonly RegisteredCommand[]): void {
+    for (const spec of commands) {
+      if (this.commands.has(spec.name)) throw new Error(`command ${spec.name} registered twice`);
+      this.commands.set(spec.name, spec);
+    }
+  }
+
+  requiresAuthentication(): boolean {
+    return this.#passwordHash !== '';
+  }
+
+  /**
+   * Checks a user name and password. Only the default user exists until ACL
+   * users are configured; it takes `requirepass`, or any password when none
+   * is set.
+   */
+  authenticate(user: string, password: string): boolean {
+    if (user !== 'default') return false;
+    if (this.#passwordHash === '') return true;
+    return passwordMatches(password, this.#passwordHash);
+  }
+
+  resetStats(): void {
+    this.stats = emptyStats();
+    for (const spec of this.commands.values()) {
+      spec.stats.calls = 0;
+      spec.stats.microseconds = 0;
+      spec.stats.rejectedCalls = 0;
+      spec.stats.failedCalls = 0;
+    }
+  }
+
+  countError(text: string): void {
+    this.stats.errorReplies++;
+    const space = text.indexOf(' ');
+    const code = space < 0 ? text : text.slice(0, space);
+    this.stats.errorsByCode.set(code, (this.stats.errorsByCode.get(code) ?? 0) + 1);
+  }
+
+  /** Tells watchers that a key changed, so their EXEC fails. */
+  keyModified(db: Database, key: string): void {
+    if (this.watchers.size === 0) return;
+    const watching = this.watchers.get(watchKey(db.id, key));
+    if (watching === undefined) return;
+    for (const client of watching) client.watchedKeyChanged = true;
+  }
+
+  /**
+   * Tells the watchers of every key that exists in a database that it
+   * changed. Called before FLUSHDB empties it, and around SWAPDB.
+   */
+  databaseModified(db: Database): void {
+    if (this.watchers.size === 0) return;
+    const prefix = `${db.id}:`;
+    for (const [name, watching] of this.watchers) {
+      if (!name.startsWith(prefix) || !db.data.has(name.slice(prefix.length))) continue;
+      for (const client of watching) client.watchedKeyChanged = true;
+    }
+  }
+
+  onClientGone(client: Client): void {
+    for (const hook of this.clientGoneHooks) hook(client);
+  }
+
+  propagate(dbIndex: number, args: readonly string[]): void {
+    for (const listener of this.journal) listener(dbIndex, args);
+  }
+
+  #keyExpired(db: Database, key: string): void {
+    this.stats.expiredKeys++;
+    this.keyModified(db, key);
+    this.propagate(db.id, ['DEL', key]);
+  }
+}
+
+export function watchKey(dbIndex: number, key: string): string {
+  return `${dbIndex}:${key}`;
+}

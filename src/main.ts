@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Config } from './config/config';
+import {
+  applyDirectives,
+  ConfigurationError,
+  parseFlags,
+  readConfigFile,
+  readEnvironment,
+} from './config/load';
+import { SETTINGS } from './config/settings';
+import { registerAllCommands } from './commands/registry';
+import { Server } from './engine/server';
+import { Listeners } from './net/listener';
+import { createLogger, setLogLevel } from './observability/logger';
+import { startActiveExpiry } from './store/active-expiry';
+import { DAMSELFLY_VERSION, REDIS_COMPATIBLE_VERSION } from './version';
+
+function helpText(): string {
+  const lines = [
+    'Usage: damselfly [config-file] [--setting value ...]',
+    '',
+    'Starts the server. Settings come from built-in defaults, then the config file',
+    '(redis.conf syntax), then DAMSELFLY_<SETTING> environment variables, then flags.',
+    '',
+    'Options:',
+    '  --help       print this help and exit',
+    '  --version    print the version and exit',
+    '',
+    'Settings:',
+  ];
+  for (const setting of SETTINGS) {
+    lines.push(`  --${setting.name.padEnd(28)} ${setting.help} (default: "${setting.default}")`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Builds the settings from the config file, the environment and the flags, in that order. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
+  const config = new Config();
+  let words = argv;
+  if (words.length > 0 && !words[0].startsWith('--')) {
+    applyDirectives(config, mergeSaveLines(readConfigFile(words[0])));
+    words = words.slice(1);
+  }
+  applyDirectives(config, readEnvironment(env));
+  applyDirectives(config, parseFlags(words));
+  return config;
+}
+
+/** In a config file, every `save` line adds a rule, as in redis.conf; `save ""` clears them. */
+function mergeSaveLines(directives: ReturnType<typeof readConfigFile>): typeof directives {
+  const rules: string[] = [];
+  const others = directives.filter((directive) => {
+    if (directive.name !== 'save') return true;
+    const text = directive.values.join(' ');
+    if (text.trim() === '') rules.length = 0;
+    else rules.push(text);
+    return false;
+  });
+  const hasSave = directives.some((directive) => directive.name === 'save');
+  if (!hasSave) return others;
+  return [...others, { name: 'save', values: [rules.join(' ')], source: 'config file save lines' }];
+}
+
+async function start(argv: readonly string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(helpText());
+    return;
+  }
+  if (argv.includes('--version') || argv.includes('-v')) {
+    process.stdout.write(`damselfly ${DAMSELFLY_VERSION} (redis ${REDIS_COMPATIBLE_VERSION} compatible)\n`);
+    return;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(argv, process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    process.stderr.write(`damselfly: ${error.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const logger = createLogger(config.string('loglevel'), config.string('logfile'));
+  config.watch('loglevel', (level) => setLogLevel(logger, String(level)));
+  const server = new Server(config, logger, randomBytes(20).toString('hex'));
+  registerAllCommands(server);
+  try {
+    process.chdir(config.string('dir'));
+  } catch (error) {
+    logger.fatal({ dir: config.string('dir'), err: (error as Error).message }, 'cannot use dir');
+    process.exitCode = 1;
+    return;
+  }
+  const listeners = new Listeners(server);
+  try {
+    await listeners.start();
+  } catch (error) {
+    logger.fatal({ err: (error as Error).message }, 'cannot start listening');
+    await new Promise((resolve) => logger.flush(() => resolve(undefined)));
+    process.exit(1);
+  }
+  const pidfile = config.string('pidfile');
+  if (pidfile !== '') writeFileSync(pidfile, `${process.pid}\n`);
+  const stopExpiry = startActiveExpiry(server);
+  logStartup(server);
+
+  let stopping = false;
+  const stop = async (reason: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'shutting down');
+    stopExpiry();
+    await listeners.close();
+    logger.info('bye');
+    logger.flush(() => process.exit(0));
+  };
+  server.onShutdown = () => void stop('SHUTDOWN command');
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+function logStartup(server: Server): void {
+  const config = server.config;
+  server.logger.info(
+    {
+      version: DAMSELFLY_VERSION,
+      port: config.number('port'),
+      bind: config.string('bind'),
+      unixsocket: config.string('unixsocket') || undefined,
+      save: config.string('save'),
+      appendonly: config.bool('appendonly'),
+      tls: false,
+      protectedMode: config.bool('protected-mode'),
+      maxmemory: config.number('maxmemory'),
+    },
+    'damselfly started',
+  );
+  if (config.string('requirepass') === '' && config.string('bind') !== '127.0.0.1') {
+    server.logger.warn('no password is set and the server listens beyond loopback');
+  }
+}
+
+if (require.main === module) {
+  start(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`damselfly: failed to start: ${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}

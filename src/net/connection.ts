@@ -1,0 +1,171 @@
+import type { Socket } from 'node:net';
+import { RespParser, UNAUTHENTICATED_LIMITS, type ParserLimits } from '../protocol/resp/parser';
+import { Client, type Transport } from '../engine/client';
+import { dispatch } from '../engine/dispatch';
+import type { Server } from '../engine/server';
+
+/** Clients whose replies were produced outside their own read batch, flushed together. */
+const pendingFlush = new Set<Connection>();
+let flushScheduled = false;
+
+function flushPending(): void {
+  flushScheduled = false;
+  for (const connection of pendingFlush) connection.flush();
+  pendingFlush.clear();
+}
+
+/** Reads the parser limits from the settings in force. */
+export function parserLimits(server: Server): ParserLimits {
+  return {
+    maxBulkLength: server.config.number('proto-max-bulk-len'),
+    maxArguments: server.config.number('proto-max-multibulk-len'),
+    maxInlineLength: server.config.number('proto-inline-max-size'),
+  };
+}
+
+/**
+ * One Redis-protocol client connection. It parses every complete request in
+ * what the socket delivered, runs them in order, and sends all their replies
+ * with one socket write.
+ */
+export class Connection implements Transport {
+  readonly client: Client;
+  readonly #socket: Socket;
+  readonly #server: Server;
+  readonly #parser: RespParser;
+  #closed = false;
+  #processing = false;
+
+  constructor(server: Server, socket: Socket) {
+    this.#server = server;
+    this.#socket = socket;
+    this.client = new Client(server, this, server.nextClientId++);
+    this.#parser = new RespParser(this.#limitsFor(this.client));
+    this.#parser.authenticated = this.client.authenticated;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#onDrain());
+    socket.on('error', (error) => this.#onSocketError(error));
+    socket.on('close', () => this.#onClose());
+    server.clients.set(this.client.id, this.client);
+  }
+
+  get remoteAddress(): string {
+    return formatAddress(this.#socket.remoteAddress, this.#socket.remotePort);
+  }
+
+  get localAddress(): string {
+    return formatAddress(this.#socket.localAddress, this.#socket.localPort);
+  }
+
+  #limitsFor(client: Client): ParserLimits {
+    return client.authenticated ? parserLimits(this.#server) : UNAUTHENTICATED_LIMITS;
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#server.stats.netInputBytes += chunk.length;
+    this.#parser.feed(chunk);
+    this.#process();
+  }
+
+  /** Runs parsed requests until input runs out, the client blocks, or it is closing. */
+  #process(): void {
+    if (this.#processing) return;
+    this.#processing = true;
+    const client = this.client;
+    const parser = this.#parser;
+    while (!client.blocked && !client.closing && !this.#closed) {
+      const args = parser.next();
+      if (args === null) break;
+      if (args.length === 0) continue;
+      dispatch(client, args);
+      if (parser.authenticated !== client.authenticated) this.#refreshLimits();
+    }
+    this.#processing = false;
+    if (parser.error !== null && !client.blocked) this.#protocolError(parser.error);
+    else if (parser.buffered > this.#server.config.number('client-query-buffer-limit')) {
+      this.#server.logger.warn({ client: client.id }, 'query buffer limit reached, closing client');
+      this.#destroy();
+      return;
+    }
+    this.flush();
+    if (client.closing) this.#end();
+  }
+
+  #refreshLimits(): void {
+    this.#parser.authenticated = this.client.authenticated;
+    this.#parser.limits = this.#limitsFor(this.client);
+  }
+
+  #protocolError(message: string): void {
+    this.#server.stats.protocolErrors++;
+    this.#server.logger.debug({ client: this.client.id, message }, 'protocol error');
+    this.client.writer.error(message);
+    this.client.closing = true;
+  }
+
+  /** Writes pending replies to the socket; pauses reading while the socket is backed up. */
+  flush(): void {
+    const writer = this.client.writer;
+    if (writer.length === 0 || this.#closed) return;
+    const bytes = writer.take();
+    this.#server.stats.netOutputBytes += bytes.length;
+    if (!this.#socket.write(bytes)) this.#socket.pause();
+  }
+
+  flushSoon(): void {
+    pendingFlush.add(this);
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(flushPending);
+  }
+
+  /** Continues with buffered requests after the client was unblocked. */
+  resume(): void {
+    this.#process();
+  }
+
+  close(): void {
+    this.client.closing = true;
+    if (!this.#processing) {
+      this.flush();
+      this.#end();
+    }
+  }
+
+  #onDrain(): void {
+    if (!this.#closed) this.#socket.resume();
+  }
+
+  #end(): void {
+    if (this.#closed) return;
+    this.#socket.end();
+    this.#forget();
+  }
+
+  #destroy(): void {
+    this.#socket.destroy();
+    this.#forget();
+  }
+
+  #forget(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.clients.delete(this.client.id);
+    this.#server.onClientGone(this.client);
+  }
+
+  #onSocketError(error: Error): void {
+    this.#server.logger.debug({ client: this.client.id, err: error.message }, 'socket error');
+  }
+
+  #onClose(): void {
+    this.#forget();
+  }
+}
+
+function formatAddress(address: string | undefined, port: number | undefined): string {
+  if (address === undefined) return '?:0';
+  const host = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return `${host}:${port ?? 0}`;
+}

@@ -1,0 +1,38 @@
+import type { Server } from '../engine/server';
+
+/** Keys checked between two looks at the clock. */
+const KEYS_PER_STEP = 64;
+
+/**
+ * Removes expired keys in the background, `hz` times a second. Each cycle
+ * walks the keys that have a time to live, continuing where the last cycle
+ * stopped, and stops after a share of the cycle's time (25% at effort 1, up
+ * to 70% at effort 10), so a mass expiry is spread over many cycles instead
+ * of stalling other clients.
+ */
+export function runExpiryCycle(server: Server): void {
+  const periodMs = 1000 / server.config.number('hz');
+  const effort = server.config.number('active-expire-effort');
+  const budgetMs = periodMs * (0.25 + (effort - 1) * 0.05);
+  const started = performance.now();
+  const now = Date.now();
+  for (const db of server.databases) {
+    if (db.expires.size === 0) continue;
+    for (;;) {
+      const { checked, expired } = db.expireSome(KEYS_PER_STEP, now);
+      if (checked < KEYS_PER_STEP || expired * 4 < checked) break;
+      if (performance.now() - started > budgetMs) return;
+    }
+    if (performance.now() - started > budgetMs) return;
+  }
+}
+
+/** Starts the cycle on a timer that follows changes of `hz`; returns a function that stops it. */
+export function startActiveExpiry(server: Server): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  server.config.watch('hz', (hz) => {
+    clearInterval(timer);
+    timer = setInterval(() => runExpiryCycle(server), 1000 / Number(hz));
+  });
+  return () => clearInterval(timer);
+}
