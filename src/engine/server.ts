@@ -4,6 +4,8 @@ import { Database } from '../store/database';
 import { hashPassword, passwordMatches } from '../security/passwords';
 import type { Client } from './client';
 import type { RegisteredCommand } from './command';
+import { parseNotifySettings, type NotifySettings } from './notify';
+import { PubSub } from './pubsub';
 
 /** Receives every write that changed data, in a form that replays deterministically. */
 export type JournalListener = (dbIndex: number, args: readonly string[]) => void;
@@ -61,6 +63,9 @@ export class Server {
   onShutdown: (save: boolean | null) => void = () => undefined;
   tcpPort = 0;
   #passwordHash = '';
+  readonly pubsub = new PubSub();
+  /** Enabled keyspace notification classes, or null when notifications are off. */
+  notifySettings: NotifySettings | null = null;
   /** Cleanups of per-client state (watched keys, subscriptions, blocking) on disconnect. */
   readonly clientGoneHooks: ((client: Client) => void)[] = [];
 
@@ -68,6 +73,11 @@ export class Server {
     this.config = config;
     this.logger = logger;
     this.runId = runId;
+    config.watch('notify-keyspace-events', (value) => {
+      const settings = parseNotifySettings(String(value));
+      const active = settings !== null && (settings.keyspace || settings.keyevent);
+      this.notifySettings = active && settings.classes.size > 0 ? settings : null;
+    });
     config.watch('requirepass', (value) => {
       this.#passwordHash = value === '' ? '' : hashPassword(String(value));
     });
@@ -134,6 +144,11 @@ export class Server {
       if (!name.startsWith(prefix) || !db.data.has(name.slice(prefix.length))) continue;
       for (const client of watching) client.watchedKeyChanged = true;
     }
+  }
+
+  /** Publishes a message to subscribers; returns how many received it. */
+  publish(channel: string, message: string): number {
+    return this.pubsub.publish(channel, message);
   }
 
   onClientGone(client: Client): void {
