@@ -1,9 +1,14 @@
 import type { Server } from '../engine/server';
 import { connectionCommands } from './connection';
+import { pubsubCommands } from './pubsub';
 import { stringCommands } from './string';
+import { transactionCommands, unwatchAll } from './transaction';
 
 /** Adds every command family to the server's table. */
 export function registerAllCommands(server: Server): void {
   server.register(connectionCommands);
   server.register(stringCommands);
+  server.register(transactionCommands);
+  server.register(pubsubCommands);
+  server.clientGoneHooks.push(unwatchAll, (client) => server.pubsub.forget(client));
 }

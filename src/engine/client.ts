@@ -20,6 +20,14 @@ export interface QueuedCommand {
   args: string[];
 }
 
+/** A key named by WATCH. */
+export interface WatchedKey {
+  dbIndex: number;
+  key: string;
+  /** Whether the key existed and had not expired when it was watched. */
+  aliveWhenWatched: boolean;
+}
+
 /** A MULTI block being queued. */
 export interface Transaction {
   queued: QueuedCommand[];
@@ -45,13 +53,15 @@ export class Client {
   lastInteraction = Date.now();
   lastCommand = 'NULL';
   transaction: Transaction | null = null;
+  /** True while EXEC runs the queued commands: blocking commands must not block then. */
+  inTransaction = false;
   /**
    * Set by a write handler whose request does not replay the same way (a
    * relative expiry, a random pick): the requests to journal instead.
    */
   propagateAs: string[][] | null = null;
-  /** Keys watched by WATCH, as "db:key", with a flag set once one changes. */
-  watching: Set<string> | null = null;
+  /** Keys watched by WATCH, by `watchKey(db, key)`; the flag is set once one changes. */
+  watching: Map<string, WatchedKey> | null = null;
   watchedKeyChanged = false;
   /** While true, the connection runs none of the client's further requests. */
   blocked = false;
