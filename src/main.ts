@@ -15,6 +15,13 @@ import { Server } from './engine/server';
 import { Listeners } from './net/listener';
 import { createLogger, setLogLevel } from './observability/logger';
 import { startActiveExpiry } from './store/active-expiry';
+import {
+  checkSaveRules,
+  loadSnapshot,
+  saveNow,
+  shouldSaveOnShutdown,
+  SnapshotLoadError,
+} from './persistence/snapshots';
 import { DAMSELFLY_VERSION, REDIS_COMPATIBLE_VERSION } from './version';
 
 function helpText(): string {
@@ -105,20 +112,47 @@ async function start(argv: readonly string[]): Promise<void> {
   if (pidfile !== '') writeFileSync(pidfile, `${process.pid}\n`);
   const stopExpiry = startActiveExpiry(server);
   logStartup(server);
+  try {
+    await loadSnapshot(server);
+  } catch (error) {
+    const message = error instanceof SnapshotLoadError ? error.message : String(error);
+    logger.fatal({ err: message }, 'cannot load the snapshot; the file is left untouched');
+    logger.flush(() => process.exit(1));
+    return;
+  }
+  const cron = setInterval(() => checkSaveRules(server), 1000);
 
   let stopping = false;
-  const stop = async (reason: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
+  /** Saves if needed, then closes; returns false (and keeps running) when the save failed. */
+  const stop = (reason: string, save: boolean | null): boolean => {
+    if (stopping) return true;
     logger.info({ reason }, 'shutting down');
+    if (shouldSaveOnShutdown(server, save) && !server.persistence.loading && !saveBeforeExit(server)) {
+      logger.error('not exiting because the snapshot could not be saved');
+      return false;
+    }
+    stopping = true;
     stopExpiry();
-    await listeners.close();
-    logger.info('bye');
-    logger.flush(() => process.exit(0));
+    clearInterval(cron);
+    void listeners.close().then(() => {
+      logger.info('bye');
+      logger.flush(() => process.exit(0));
+    });
+    return true;
   };
-  server.onShutdown = () => void stop('SHUTDOWN command');
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  server.onShutdown = (save) => stop('SHUTDOWN command', save);
+  process.on('SIGTERM', () => stop('SIGTERM', null));
+  process.on('SIGINT', () => stop('SIGINT', null));
+}
+
+function saveBeforeExit(server: Server): boolean {
+  try {
+    saveNow(server);
+    server.logger.info('snapshot saved before exit');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function logStartup(server: Server): void {

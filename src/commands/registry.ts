@@ -1,5 +1,6 @@
 import type { Server } from '../engine/server';
 import { connectionCommands } from './connection';
+import { persistenceCommands } from './persistence';
 import { pubsubCommands } from './pubsub';
 import { stringCommands } from './string';
 import { transactionCommands, unwatchAll } from './transaction';
@@ -10,5 +11,6 @@ export function registerAllCommands(server: Server): void {
   server.register(stringCommands);
   server.register(transactionCommands);
   server.register(pubsubCommands);
+  server.register(persistenceCommands);
   server.clientGoneHooks.push(unwatchAll, (client) => server.pubsub.forget(client));
 }

@@ -69,6 +69,10 @@ export function dispatch(client: Client, args: string[]): void {
     reject(client, ERR.noAuth, spec);
     return;
   }
+  if (server.persistence.loading && !spec.flags.includes('loading')) {
+    reject(client, ERR.loading, spec);
+    return;
+  }
   if (client.resp === 2 && client.subscriptionCount > 0 && !SUBSCRIBED_ALLOWED.has(spec.name)) {
     const text =
       `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / ` +
@@ -94,6 +98,7 @@ export function execute(client: Client, spec: RegisteredCommand, args: string[])
   const dirtyBefore = server.dirty;
   const started = performance.now();
   const mark = client.reply === client.writer ? client.writer.length : -1;
+  if (spec.isWrite && server.snapshot !== null) preserveForSnapshot(client, spec, args);
   client.propagateAs = null;
   try {
     spec.handler(client, args);
@@ -104,6 +109,20 @@ export function execute(client: Client, spec: RegisteredCommand, args: string[])
   spec.stats.calls++;
   spec.stats.microseconds += (performance.now() - started) * 1000;
   if (spec.isWrite && server.dirty !== dirtyBefore) afterWrite(client, spec, args);
+}
+
+/** Keys that a command may change in a database other than the selected one. */
+const CROSS_DATABASE = new Set(['move', 'copy']);
+
+/** Lets a running snapshot write out keys this command is about to change. */
+function preserveForSnapshot(client: Client, spec: RegisteredCommand, args: string[]): void {
+  const server = client.server;
+  const snapshot = server.snapshot;
+  if (snapshot === null) return;
+  const databases = CROSS_DATABASE.has(spec.name) ? server.databases : [client.db];
+  for (const index of keyIndexes(spec, args)) {
+    for (const db of databases) snapshot.preserve(db, args[index]);
+  }
 }
 
 function handleFailure(client: Client, spec: RegisteredCommand, error: unknown): void {

@@ -16,10 +16,39 @@ export const ERR = {
   invalidDbIndex: 'ERR invalid DB index',
   sameObject: 'ERR source and destination objects are the same',
   invalidExpire: (cmd: string) => `ERR invalid expire time in '${cmd}' command`,
+  intOutOfRange: 'ERR value is out of range, value must between -2147483648 and 2147483647',
+  invalidFirstDbIndex: 'ERR invalid first DB index',
+  invalidSecondDbIndex: 'ERR invalid second DB index',
+  invalidCursor: 'ERR invalid cursor',
+  expireUnsupportedOption: (option: string) =>
+    `ERR Unsupported option ${quoteForError(option, Infinity)}`,
+  expireNxConflict: 'ERR NX and XX, GT or LT options at the same time are not compatible',
+  expireGtLtConflict: 'ERR GT and LT options at the same time are not compatible',
+  lfuNotSelected:
+    'ERR An LFU maxmemory policy is not selected, access frequency not tracked. ' +
+    'Please note that when switching between policies at runtime LRU and LFU data ' +
+    'will take some time to adjust.',
+  lfuSelected:
+    'ERR An LFU maxmemory policy is selected, idle time not tracked. ' +
+    'Please note that when switching between policies at runtime LRU and LFU data ' +
+    'will take some time to adjust.',
   stringTooLong: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
   bitOffset: 'ERR bit offset is not an integer or out of range',
   bitValue: 'ERR bit is not an integer or out of range',
   offsetOutOfRange: 'ERR offset is out of range',
+  decrementOverflow: 'ERR decrement would overflow',
+  bitArgument: 'ERR The bit argument must be 1 or 0.',
+  bitopNotArity: 'ERR BITOP NOT must be called with a single source key.',
+  bitfieldOverflowType: 'ERR Invalid OVERFLOW type specified',
+  bitfieldType:
+    'ERR Invalid bitfield type. Use something like i16 u8. ' +
+    'Note that u64 is not supported but i64 is.',
+  bitfieldReadOnly: 'ERR BITFIELD_RO only supports the GET subcommand',
+  lcsWrongType: 'ERR The specified keys must contain string values',
+  lcsLenAndIdx: 'ERR If you want both the length and indexes, please just use IDX.',
+  lcsTooLong: 'ERR String too long for LCS',
+  lcsTooMuchMemory:
+    'ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len',
   noAuth: 'NOAUTH Authentication required.',
   wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
   authNotConfigured:
@@ -39,6 +68,13 @@ export const ERR = {
   clientNameSpaces: 'ERR Client names cannot contain spaces, newlines or special characters.',
   noSuchClient: 'ERR No such client',
   unknownConfig: (name: string) => `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
+  bgsaveInProgress: 'ERR Background save already in progress',
+  invalidIdletime: 'ERR Invalid IDLETIME value, must be >= 0',
+  invalidFrequency: 'ERR Invalid FREQ value, must be >= 0 and <= 255',
+  badDumpPayload: 'ERR DUMP payload version or checksum are wrong',
+  badDataFormat: 'ERR Bad data format',
+  invalidTtl: 'ERR Invalid TTL value, must be >= 0',
+  busyKey: 'BUSYKEY Target key name already exists.',
 } as const;
 
 const MAX_QUOTED_NAME = 128;

@@ -6,6 +6,8 @@ import type { Client } from './client';
 import type { RegisteredCommand } from './command';
 import { parseNotifySettings, type NotifySettings } from './notify';
 import { PubSub } from './pubsub';
+import type { Snapshot } from '../persistence/snapshot';
+import { initialPersistenceState, type PersistenceState } from '../persistence/state';
 
 /** Receives every write that changed data, in a form that replays deterministically. */
 export type JournalListener = (dbIndex: number, args: readonly string[]) => void;
@@ -16,6 +18,8 @@ export interface ServerStats {
   rejectedConnections: number;
   totalCommands: number;
   expiredKeys: number;
+  /** Keys removed to stay under maxmemory. */
+  evictedKeys: number;
   keyspaceHits: number;
   keyspaceMisses: number;
   netInputBytes: number;
@@ -32,6 +36,7 @@ function emptyStats(): ServerStats {
     rejectedConnections: 0,
     totalCommands: 0,
     expiredKeys: 0,
+    evictedKeys: 0,
     keyspaceHits: 0,
     keyspaceMisses: 0,
     netInputBytes: 0,
@@ -59,11 +64,20 @@ export class Server {
   /** Clients watching each key, by `watchKey(db, key)`. */
   readonly watchers = new Map<string, Set<Client>>();
   readonly journal: JournalListener[] = [];
-  /** Set by SHUTDOWN; the process entry point does the rest. */
-  onShutdown: (save: boolean | null) => void = () => undefined;
+  /**
+   * Stops the server, saving first when `save` is true, or when null and save
+   * rules exist. Returns false, and keeps running, when that save failed.
+   * Installed by the process entry point.
+   */
+  onShutdown: (save: boolean | null) => boolean = () => true;
   tcpPort = 0;
+  /** Absolute path of the config file given at start-up, or '' (CONFIG REWRITE writes it). */
+  configFile = '';
   #passwordHash = '';
   readonly pubsub = new PubSub();
+  /** The background snapshot in progress; writes must call its `preserve` first. */
+  snapshot: Snapshot | null = null;
+  readonly persistence: PersistenceState = initialPersistenceState();
   /** Enabled keyspace notification classes, or null when notifications are off. */
   notifySettings: NotifySettings | null = null;
   /** Cleanups of per-client state (watched keys, subscriptions, blocking) on disconnect. */

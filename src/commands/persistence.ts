@@ -1,0 +1,158 @@
+/** Persistence commands: SAVE, BGSAVE, DUMP, RESTORE. */
+import { command, type RegisteredCommand } from '../engine/command';
+import type { Client } from '../engine/client';
+import { CommandError, ERR } from '../engine/errors';
+import { notifyKeyspaceEvent } from '../engine/notify';
+import { crc64 } from '../persistence/crc64';
+import { fromPlain, toPlain } from '../persistence/plain';
+import { RdbDecoder, RdbFormatError } from '../persistence/rdb-decoder';
+import { RDB_VERSION, RdbEncoder } from '../persistence/rdb-encoder';
+import { MAX_READABLE_VERSION } from '../persistence/rdb-file';
+import { decodeValue, encodeValue } from '../persistence/rdb-values';
+import { saveNow, startBackgroundSave } from '../persistence/snapshots';
+import { parseInteger } from './arguments';
+import { lookupRead } from './lookup';
+
+/** SAVE: writes the snapshot before replying OK. */
+function save(client: Client): void {
+  if (client.server.persistence.bgsaveInProgress) throw new CommandError(ERR.bgsaveInProgress);
+  try {
+    saveNow(client.server);
+  } catch {
+    throw new CommandError('ERR');
+  }
+  client.reply.ok();
+}
+
+/** BGSAVE [SCHEDULE]: starts a background save, or schedules one after the running save. */
+function bgsave(client: Client, args: string[]): void {
+  const schedule = args.length === 2;
+  if (schedule && args[1].toUpperCase() !== 'SCHEDULE') throw new CommandError(ERR.syntax);
+  const state = client.server.persistence;
+  if (state.bgsaveInProgress) {
+    if (!schedule) throw new CommandError(ERR.bgsaveInProgress);
+    state.bgsaveScheduled = true;
+    client.reply.simple('Background saving scheduled');
+    return;
+  }
+  startBackgroundSave(client.server);
+  client.reply.simple('Background saving started');
+}
+
+/** Serializes a value in DUMP's layout: RDB value, RDB version, CRC-64. */
+export function dumpPayload(plain: Parameters<typeof encodeValue>[1]): Buffer {
+  const encoder = new RdbEncoder(true);
+  encodeValue(encoder, plain);
+  encoder.byte(RDB_VERSION & 0xff);
+  encoder.byte(RDB_VERSION >> 8);
+  const body = encoder.take();
+  const checksum = Buffer.alloc(8);
+  checksum.writeBigUInt64LE(crc64(body));
+  return Buffer.concat([body, checksum]);
+}
+
+/** DUMP key: the serialized value, or nil when the key does not exist. */
+function dump(client: Client, args: string[]): void {
+  const value = lookupRead(client, args[1]);
+  if (value === undefined) {
+    client.reply.nil();
+    return;
+  }
+  client.reply.bulk(dumpPayload(toPlain(value)));
+}
+
+interface RestoreOptions {
+  replace: boolean;
+  absoluteTtl: boolean;
+}
+
+function parseRestoreOptions(args: string[]): RestoreOptions {
+  const options = { replace: false, absoluteTtl: false };
+  for (let i = 4; i < args.length; i++) {
+    const option = args[i].toUpperCase();
+    if (option === 'REPLACE') options.replace = true;
+    else if (option === 'ABSTTL') options.absoluteTtl = true;
+    else if (option === 'IDLETIME' && i + 1 < args.length) {
+      if (parseInteger(args[++i]) < 0) throw new CommandError(ERR.invalidIdletime);
+    } else if (option === 'FREQ' && i + 1 < args.length) {
+      const frequency = parseInteger(args[++i]);
+      if (frequency < 0 || frequency > 255) throw new CommandError(ERR.invalidFrequency);
+    } else {
+      throw new CommandError(ERR.syntax);
+    }
+  }
+  return options;
+}
+
+/** Checks the version and checksum of a DUMP payload and decodes its value. */
+function decodePayload(client: Client, payload: string) {
+  const bytes = Buffer.from(payload, 'latin1');
+  if (bytes.length < 10) throw new CommandError(ERR.badDumpPayload);
+  const footer = bytes.length - 10;
+  const version = bytes.readUInt16LE(footer);
+  const checksum = bytes.readBigUInt64LE(footer + 2);
+  if (version > MAX_READABLE_VERSION || crc64(bytes.subarray(0, footer + 2)) !== checksum) {
+    throw new CommandError(ERR.badDumpPayload);
+  }
+  try {
+    const decoder = new RdbDecoder(bytes.subarray(0, footer));
+    const plain = decodeValue(decoder, decoder.byte());
+    if (decoder.remaining !== 0) throw new CommandError(ERR.badDataFormat);
+    return fromPlain(plain, client.server.config);
+  } catch (error) {
+    if (error instanceof RdbFormatError) throw new CommandError(ERR.badDataFormat);
+    throw error;
+  }
+}
+
+/**
+ * RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]: OK; BUSYKEY
+ * when the key exists without REPLACE. Journals the TTL as absolute.
+ */
+function restore(client: Client, args: string[]): void {
+  const key = args[1];
+  const ttl = parseInteger(args[2]);
+  if (ttl < 0) throw new CommandError(ERR.invalidTtl);
+  const options = parseRestoreOptions(args);
+  const db = client.db;
+  const exists = db.get(key) !== undefined;
+  if (exists && !options.replace) throw new CommandError(ERR.busyKey);
+  const value = decodePayload(client, args[3]);
+  const expiresAt = ttl === 0 ? -1 : options.absoluteTtl ? ttl : Date.now() + ttl;
+  const server = client.server;
+  if (expiresAt >= 0 && expiresAt <= Date.now()) {
+    if (exists) {
+      db.delete(key);
+      server.dirty++;
+      client.propagateAs = [['DEL', key]];
+      notifyKeyspaceEvent(server, 'g', 'del', key, db.id);
+    }
+    client.reply.ok();
+    return;
+  }
+  db.set(key, value);
+  if (expiresAt >= 0) db.setExpire(key, expiresAt);
+  server.dirty++;
+  const journal = ['RESTORE', key, expiresAt >= 0 ? String(expiresAt) : '0', args[3], 'REPLACE'];
+  if (expiresAt >= 0) journal.push('ABSTTL');
+  client.propagateAs = [journal];
+  notifyKeyspaceEvent(server, 'g', 'restore', key, db.id);
+  client.reply.ok();
+}
+
+export const persistenceCommands: RegisteredCommand[] = [
+  command({ name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'],
+    group: 'server', summary: 'Writes the snapshot to disk, blocking until done.',
+    complexity: 'O(N) keys', handler: save }),
+  command({ name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_async_loading'],
+    group: 'server', summary: 'Writes the snapshot to disk in the background.',
+    complexity: 'O(1) to start', handler: bgsave }),
+  command({ name: 'dump', arity: 2, flags: ['readonly'], keys: [1, 1, 1],
+    categories: ['keyspace'], group: 'generic', since: '2.6.0',
+    summary: 'Returns a serialized copy of the value of a key.',
+    complexity: 'O(N) elements', handler: dump }),
+  command({ name: 'restore', arity: -4, flags: ['write', 'denyoom'], keys: [1, 1, 1],
+    categories: ['keyspace', 'dangerous'], group: 'generic', since: '2.6.0',
+    summary: 'Creates a key from a DUMP payload.', complexity: 'O(N) elements',
+    handler: restore }),
+];

@@ -1,0 +1,251 @@
+/**
+ * Reads the building blocks of Redis's RDB format from a buffer: lengths,
+ * strings (plain, integer or LZF), doubles, and the compact encodings nested
+ * inside strings (listpack, ziplist, intset). Every read checks bounds and
+ * throws RdbFormatError with the byte offset where the data went wrong.
+ */
+import { lzfDecompress } from './lzf';
+import { STRING_ENCODING } from './rdb-encoder';
+
+export class RdbFormatError extends Error {
+  readonly offset: number;
+
+  constructor(message: string, offset: number) {
+    super(`${message} at byte offset ${offset}`);
+    this.offset = offset;
+  }
+}
+
+/** A length, or a special string encoding (`11xxxxxx` prefix). */
+interface LengthRead {
+  value: number;
+  encoded: boolean;
+}
+
+export class RdbDecoder {
+  readonly buffer: Buffer;
+  offset: number;
+  /** Offset added to positions in error messages (for nested blobs). */
+  readonly base: number;
+
+  constructor(buffer: Buffer, offset = 0, base = 0) {
+    this.buffer = buffer;
+    this.offset = offset;
+    this.base = base;
+  }
+
+  fail(message: string): never {
+    throw new RdbFormatError(message, this.base + this.offset);
+  }
+
+  get remaining(): number {
+    return this.buffer.length - this.offset;
+  }
+
+  #need(bytes: number): void {
+    if (this.offset + bytes > this.buffer.length) this.fail('unexpected end of data');
+  }
+
+  byte(): number {
+    this.#need(1);
+    return this.buffer[this.offset++];
+  }
+
+  bytes(count: number): Buffer {
+    this.#need(count);
+    const slice = this.buffer.subarray(this.offset, this.offset + count);
+    this.offset += count;
+    return slice;
+  }
+
+  #lengthOrEncoding(): LengthRead {
+    const first = this.byte();
+    const kind = first >> 6;
+    if (kind === 0) return { value: first & 0x3f, encoded: false };
+    if (kind === 1) return { value: ((first & 0x3f) << 8) | this.byte(), encoded: false };
+    if (kind === 3) return { value: first & 0x3f, encoded: true };
+    if (first === 0x80) {
+      this.#need(4);
+      const value = this.buffer.readUInt32BE(this.offset);
+      this.offset += 4;
+      return { value, encoded: false };
+    }
+    if (first === 0x81) {
+      this.#need(8);
+      const value = this.buffer.readBigUInt64BE(this.offset);
+      this.offset += 8;
+      if (value > BigInt(Number.MAX_SAFE_INTEGER)) this.fail('length too large');
+      return { value: Number(value), encoded: false };
+    }
+    return this.fail(`invalid length prefix 0x${first.toString(16)}`);
+  }
+
+  length(): number {
+    const read = this.#lengthOrEncoding();
+    if (read.encoded) this.fail('unexpected string encoding where a length was expected');
+    return read.value;
+  }
+
+  /** Reads a string as a Buffer (a fresh copy, never a view of the file buffer). */
+  stringBuffer(): Buffer {
+    const read = this.#lengthOrEncoding();
+    if (!read.encoded) return Buffer.from(this.bytes(read.value));
+    switch (read.value) {
+      case STRING_ENCODING.int8:
+        return Buffer.from(String(this.bytes(1).readInt8(0)));
+      case STRING_ENCODING.int16:
+        return Buffer.from(String(this.bytes(2).readInt16LE(0)));
+      case STRING_ENCODING.int32:
+        return Buffer.from(String(this.bytes(4).readInt32LE(0)));
+      case STRING_ENCODING.lzf: {
+        const compressedLength = this.length();
+        const length = this.length();
+        const output = lzfDecompress(this.bytes(compressedLength), length);
+        if (output === null) this.fail('corrupt LZF-compressed string');
+        return output;
+      }
+      default:
+        return this.fail(`unknown string encoding ${read.value}`);
+    }
+  }
+
+  /** Reads a string as a byte string (latin1). */
+  string(): string {
+    return this.stringBuffer().toString('latin1');
+  }
+
+  binaryDouble(): number {
+    return this.bytes(8).readDoubleLE(0);
+  }
+
+  /** A double in the old text form: a length byte (253 NaN, 254 +inf, 255 -inf) then ASCII. */
+  textDouble(): number {
+    const length = this.byte();
+    if (length === 253) return NaN;
+    if (length === 254) return Infinity;
+    if (length === 255) return -Infinity;
+    const value = Number(this.bytes(length).toString('latin1'));
+    if (Number.isNaN(value)) this.fail('invalid double');
+    return value;
+  }
+
+  uint64(): number {
+    return Number(this.bytes(8).readBigUInt64LE(0));
+  }
+
+  uint32(): number {
+    return this.bytes(4).readUInt32LE(0);
+  }
+}
+
+/** Reads every entry of a listpack blob as byte strings. */
+export function readListpack(blob: Buffer, base: number): string[] {
+  const d = new RdbDecoder(blob, 0, base);
+  const totalBytes = d.uint32();
+  if (totalBytes !== blob.length) d.fail('listpack size does not match its header');
+  d.bytes(2);
+  const entries: string[] = [];
+  for (;;) {
+    const first = d.buffer[d.offset];
+    if (first === undefined) d.fail('listpack without end marker');
+    if (first === 0xff) break;
+    const start = d.offset;
+    entries.push(readListpackEntry(d));
+    skipBacklen(d, d.offset - start);
+  }
+  return entries;
+}
+
+function readListpackEntry(d: RdbDecoder): string {
+  const first = d.byte();
+  if ((first & 0x80) === 0) return String(first);
+  if ((first & 0xc0) === 0x80) return d.bytes(first & 0x3f).toString('latin1');
+  if ((first & 0xe0) === 0xc0) {
+    const value = ((first & 0x1f) << 8) | d.byte();
+    return String(value >= 1 << 12 ? value - (1 << 13) : value);
+  }
+  if ((first & 0xf0) === 0xe0) {
+    const length = ((first & 0x0f) << 8) | d.byte();
+    return d.bytes(length).toString('latin1');
+  }
+  switch (first) {
+    case 0xf0:
+      return d.bytes(d.uint32()).toString('latin1');
+    case 0xf1:
+      return String(d.bytes(2).readInt16LE(0));
+    case 0xf2:
+      return String(d.bytes(3).readIntLE(0, 3));
+    case 0xf3:
+      return String(d.bytes(4).readInt32LE(0));
+    case 0xf4:
+      return String(d.bytes(8).readBigInt64LE(0));
+    default:
+      return d.fail(`invalid listpack entry encoding 0x${first.toString(16)}`);
+  }
+}
+
+/** Skips the back-length that follows each listpack entry (1 to 5 bytes). */
+function skipBacklen(d: RdbDecoder, entryLength: number): void {
+  let size = 1;
+  if (entryLength > 127) size = 2;
+  if (entryLength > 16382) size = 3;
+  if (entryLength > 2097150) size = 4;
+  if (entryLength > 268435454) size = 5;
+  d.bytes(size);
+}
+
+/** Reads every entry of a ziplist blob (RDB files before Redis 7) as byte strings. */
+export function readZiplist(blob: Buffer, base: number): string[] {
+  const d = new RdbDecoder(blob, 0, base);
+  d.uint32();
+  d.uint32();
+  d.bytes(2);
+  const entries: string[] = [];
+  for (;;) {
+    const prevLength = d.byte();
+    if (prevLength === 0xff) break;
+    if (prevLength === 0xfe) d.bytes(4);
+    entries.push(readZiplistEntry(d));
+  }
+  return entries;
+}
+
+function readZiplistEntry(d: RdbDecoder): string {
+  const first = d.byte();
+  const kind = first >> 6;
+  if (kind === 0) return d.bytes(first & 0x3f).toString('latin1');
+  if (kind === 1) return d.bytes(((first & 0x3f) << 8) | d.byte()).toString('latin1');
+  if (kind === 2) return d.bytes(d.bytes(4).readUInt32BE(0)).toString('latin1');
+  switch (first) {
+    case 0xc0:
+      return String(d.bytes(2).readInt16LE(0));
+    case 0xd0:
+      return String(d.bytes(4).readInt32LE(0));
+    case 0xe0:
+      return String(d.bytes(8).readBigInt64LE(0));
+    case 0xf0:
+      return String(d.bytes(3).readIntLE(0, 3));
+    case 0xfe:
+      return String(d.bytes(1).readInt8(0));
+    default:
+      if (first >= 0xf1 && first <= 0xfd) return String((first & 0x0f) - 1);
+      return d.fail(`invalid ziplist entry encoding 0x${first.toString(16)}`);
+  }
+}
+
+/** Reads the members of an intset blob. */
+export function readIntset(blob: Buffer, base: number): string[] {
+  const d = new RdbDecoder(blob, 0, base);
+  const width = d.uint32();
+  const count = d.uint32();
+  if (width !== 2 && width !== 4 && width !== 8) d.fail(`invalid intset width ${width}`);
+  if (count * width !== d.remaining) d.fail('intset size does not match its header');
+  const members: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const bytes = d.bytes(width);
+    if (width === 2) members.push(String(bytes.readInt16LE(0)));
+    else if (width === 4) members.push(String(bytes.readInt32LE(0)));
+    else members.push(String(bytes.readBigInt64LE(0)));
+  }
+  return members;
+}

@@ -1,0 +1,228 @@
+/**
+ * Converts values to and from their RDB form. Values cross this boundary as
+ * `PlainValue`s (arrays of byte strings), so the file format does not depend
+ * on how the keyspace holds each type in memory.
+ *
+ * Written forms, all of which Redis 7.0 loads: strings as strings, lists as
+ * quicklist 2 with listpack nodes, hashes, sets and sorted sets in their
+ * plain forms (HASH, SET, ZSET_2). Every form Redis 7 writes can be read.
+ */
+import {
+  RdbDecoder,
+  readIntset,
+  readListpack,
+  readZiplist,
+} from './rdb-decoder';
+import { RdbEncoder, TYPE } from './rdb-encoder';
+import { toDouble } from '../commands/arguments';
+
+export type PlainValue =
+  | { type: 'string'; value: string | Buffer }
+  | { type: 'list'; elements: string[] }
+  | { type: 'hash'; entries: [string, string][] }
+  | { type: 'set'; members: string[] }
+  | { type: 'zset'; entries: [string, number][] };
+
+/** Elements per listpack node when writing lists, about Redis's default node size. */
+const LIST_NODE_ENTRIES = 128;
+const QUICKLIST_NODE_PACKED = 2;
+const QUICKLIST_NODE_PLAIN = 1;
+
+/** The RDB type byte a value is written with. */
+export function typeByteOf(value: PlainValue): number {
+  switch (value.type) {
+    case 'string':
+      return TYPE.string;
+    case 'list':
+      return TYPE.listQuicklist2;
+    case 'hash':
+      return TYPE.hash;
+    case 'set':
+      return TYPE.set;
+    case 'zset':
+      return TYPE.zset2;
+  }
+}
+
+/** Writes the type byte and the payload of a value (the DUMP layout). */
+export function encodeValue(encoder: RdbEncoder, value: PlainValue): void {
+  encoder.byte(typeByteOf(value));
+  encodePayload(encoder, value);
+}
+
+/** Writes a value's payload, without its type byte. */
+export function encodePayload(encoder: RdbEncoder, value: PlainValue): void {
+  switch (value.type) {
+    case 'string':
+      encoder.string(value.value);
+      return;
+    case 'list':
+      encodeList(encoder, value.elements);
+      return;
+    case 'hash':
+      encoder.length(value.entries.length);
+      for (const [field, fieldValue] of value.entries) {
+        encoder.string(field);
+        encoder.string(fieldValue);
+      }
+      return;
+    case 'set':
+      encoder.length(value.members.length);
+      for (const member of value.members) encoder.string(member);
+      return;
+    case 'zset':
+      encoder.length(value.entries.length);
+      for (const [member, score] of value.entries) {
+        encoder.string(member);
+        encoder.binaryDouble(score);
+      }
+      return;
+  }
+}
+
+function encodeList(encoder: RdbEncoder, elements: string[]): void {
+  const nodes = Math.ceil(elements.length / LIST_NODE_ENTRIES);
+  encoder.length(nodes);
+  for (let start = 0; start < elements.length; start += LIST_NODE_ENTRIES) {
+    encoder.length(QUICKLIST_NODE_PACKED);
+    encoder.string(encodeListpack(elements.slice(start, start + LIST_NODE_ENTRIES)));
+  }
+}
+
+/** Builds a listpack holding every entry as a string. */
+export function encodeListpack(entries: readonly string[]): Buffer {
+  const parts: Buffer[] = [];
+  let size = 6 + 1;
+  for (const entry of entries) {
+    const part = listpackStringEntry(entry);
+    parts.push(part);
+    size += part.length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  out.writeUInt32LE(size, 0);
+  out.writeUInt16LE(Math.min(entries.length, 0xffff), 4);
+  let offset = 6;
+  for (const part of parts) offset += part.copy(out, offset);
+  out[offset] = 0xff;
+  return out;
+}
+
+function listpackStringEntry(entry: string): Buffer {
+  const length = entry.length;
+  let header: number[];
+  if (length < 64) header = [0x80 | length];
+  else if (length < 4096) header = [0xe0 | (length >> 8), length & 0xff];
+  else header = [0xf0, length & 0xff, (length >> 8) & 0xff, (length >> 16) & 0xff, length >>> 24];
+  const entryLength = header.length + length;
+  const backlen = encodeBacklen(entryLength);
+  const out = Buffer.allocUnsafe(entryLength + backlen.length);
+  Buffer.from(header).copy(out, 0);
+  out.latin1Write(entry, header.length);
+  backlen.copy(out, entryLength);
+  return out;
+}
+
+/** The back-length of a listpack entry: 7 bits per byte, most significant byte first. */
+function encodeBacklen(length: number): Buffer {
+  const bytes: number[] = [];
+  let rest = length;
+  do {
+    bytes.unshift(rest & 0x7f);
+    rest = Math.floor(rest / 128);
+  } while (rest > 0);
+  for (let i = 1; i < bytes.length; i++) bytes[i] |= 0x80;
+  return Buffer.from(bytes);
+}
+
+/** Reads a value of the given type byte. */
+export function decodeValue(d: RdbDecoder, type: number): PlainValue {
+  switch (type) {
+    case TYPE.string:
+      return { type: 'string', value: d.string() };
+    case TYPE.list:
+      return { type: 'list', elements: readStrings(d, d.length()) };
+    case TYPE.listZiplist:
+      return { type: 'list', elements: nested(d, readZiplist) };
+    case TYPE.listQuicklist:
+      return { type: 'list', elements: readQuicklist(d, false) };
+    case TYPE.listQuicklist2:
+      return { type: 'list', elements: readQuicklist(d, true) };
+    case TYPE.set:
+      return { type: 'set', members: readStrings(d, d.length()) };
+    case TYPE.setIntset:
+      return { type: 'set', members: nested(d, readIntset) };
+    case TYPE.setListpack:
+      return { type: 'set', members: nested(d, readListpack) };
+    case TYPE.hash:
+      return { type: 'hash', entries: pairs(readStrings(d, d.length() * 2)) };
+    case TYPE.hashZiplist:
+      return { type: 'hash', entries: pairs(nested(d, readZiplist)) };
+    case TYPE.hashListpack:
+      return { type: 'hash', entries: pairs(nested(d, readListpack)) };
+    case TYPE.zset:
+    case TYPE.zset2:
+      return { type: 'zset', entries: readScores(d, type === TYPE.zset2) };
+    case TYPE.zsetZiplist:
+      return { type: 'zset', entries: scorePairs(d, nested(d, readZiplist)) };
+    case TYPE.zsetListpack:
+      return { type: 'zset', entries: scorePairs(d, nested(d, readListpack)) };
+    default:
+      return d.fail(`unsupported value type ${type}`);
+  }
+}
+
+function readStrings(d: RdbDecoder, count: number): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < count; i++) values.push(d.string());
+  return values;
+}
+
+/** Reads a string that holds a compact encoding and parses it. */
+function nested(d: RdbDecoder, parse: (blob: Buffer, base: number) => string[]): string[] {
+  const base = d.base + d.offset;
+  return parse(d.stringBuffer(), base);
+}
+
+function readQuicklist(d: RdbDecoder, version2: boolean): string[] {
+  const nodes = d.length();
+  const elements: string[] = [];
+  for (let i = 0; i < nodes; i++) {
+    const container = version2 ? d.length() : QUICKLIST_NODE_PACKED;
+    if (container === QUICKLIST_NODE_PLAIN) {
+      elements.push(d.string());
+      continue;
+    }
+    if (container !== QUICKLIST_NODE_PACKED) d.fail(`invalid quicklist node type ${container}`);
+    for (const element of nested(d, version2 ? readListpack : readZiplist)) elements.push(element);
+  }
+  return elements;
+}
+
+function pairs(flat: string[]): [string, string][] {
+  const result: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) result.push([flat[i], flat[i + 1]]);
+  return result;
+}
+
+function readScores(d: RdbDecoder, binary: boolean): [string, number][] {
+  const count = d.length();
+  const entries: [string, number][] = [];
+  for (let i = 0; i < count; i++) {
+    const member = d.string();
+    const score = binary ? d.binaryDouble() : d.textDouble();
+    if (Number.isNaN(score)) d.fail('sorted set score is not a number');
+    entries.push([member, score]);
+  }
+  return entries;
+}
+
+function scorePairs(d: RdbDecoder, flat: string[]): [string, number][] {
+  if (flat.length % 2 !== 0) d.fail('sorted set listpack has an odd number of entries');
+  const entries: [string, number][] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    const score = toDouble(flat[i + 1]);
+    if (score === null) d.fail('sorted set score is not a number');
+    entries.push([flat[i], score]);
+  }
+  return entries;
+}
