@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Config } from './config/config';
 import {
   applyDirectives,
@@ -16,12 +17,12 @@ import { Listeners } from './net/listener';
 import { createLogger, setLogLevel } from './observability/logger';
 import { startActiveExpiry } from './store/active-expiry';
 import {
-  checkSaveRules,
-  loadSnapshot,
-  saveNow,
-  shouldSaveOnShutdown,
-  SnapshotLoadError,
-} from './persistence/snapshots';
+  closePersistence,
+  persistenceCron,
+  savePersistenceBeforeExit,
+  startPersistence,
+} from './persistence/lifecycle';
+import { SnapshotLoadError } from './persistence/snapshots';
 import { DAMSELFLY_VERSION, REDIS_COMPATIBLE_VERSION } from './version';
 
 function helpText(): string {
@@ -92,6 +93,8 @@ async function start(argv: readonly string[]): Promise<void> {
   const logger = createLogger(config.string('loglevel'), config.string('logfile'));
   config.watch('loglevel', (level) => setLogLevel(logger, String(level)));
   const server = new Server(config, logger, randomBytes(20).toString('hex'));
+  // Resolved before the chdir to `dir` below, so CONFIG REWRITE finds the file.
+  if (argv.length > 0 && !argv[0].startsWith('--')) server.configFile = resolve(argv[0]);
   registerAllCommands(server);
   try {
     process.chdir(config.string('dir'));
@@ -113,28 +116,29 @@ async function start(argv: readonly string[]): Promise<void> {
   const stopExpiry = startActiveExpiry(server);
   logStartup(server);
   try {
-    await loadSnapshot(server);
+    await startPersistence(server);
   } catch (error) {
     const message = error instanceof SnapshotLoadError ? error.message : String(error);
     logger.fatal({ err: message }, 'cannot load the snapshot; the file is left untouched');
     logger.flush(() => process.exit(1));
     return;
   }
-  const cron = setInterval(() => checkSaveRules(server), 1000);
+  const cron = setInterval(() => persistenceCron(server), 1000);
 
   let stopping = false;
   /** Saves if needed, then closes; returns false (and keeps running) when the save failed. */
   const stop = (reason: string, save: boolean | null): boolean => {
     if (stopping) return true;
     logger.info({ reason }, 'shutting down');
-    if (shouldSaveOnShutdown(server, save) && !server.persistence.loading && !saveBeforeExit(server)) {
+    if (!savePersistenceBeforeExit(server, save)) {
       logger.error('not exiting because the snapshot could not be saved');
       return false;
     }
     stopping = true;
     stopExpiry();
     clearInterval(cron);
-    void listeners.close().then(() => {
+    void listeners.close().then(async () => {
+      await closePersistence(server);
       logger.info('bye');
       logger.flush(() => process.exit(0));
     });
@@ -143,16 +147,6 @@ async function start(argv: readonly string[]): Promise<void> {
   server.onShutdown = (save) => stop('SHUTDOWN command', save);
   process.on('SIGTERM', () => stop('SIGTERM', null));
   process.on('SIGINT', () => stop('SIGINT', null));
-}
-
-function saveBeforeExit(server: Server): boolean {
-  try {
-    saveNow(server);
-    server.logger.info('snapshot saved before exit');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function logStartup(server: Server): void {

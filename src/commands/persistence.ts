@@ -29,14 +29,30 @@ function bgsave(client: Client, args: string[]): void {
   const schedule = args.length === 2;
   if (schedule && args[1].toUpperCase() !== 'SCHEDULE') throw new CommandError(ERR.syntax);
   const state = client.server.persistence;
-  if (state.bgsaveInProgress) {
-    if (!schedule) throw new CommandError(ERR.bgsaveInProgress);
+  if (state.bgsaveInProgress || state.aofRewriteInProgress) {
+    if (!schedule && state.bgsaveInProgress) throw new CommandError(ERR.bgsaveInProgress);
+    if (!schedule) throw new CommandError(ERR.bgsaveWhileRewriting);
     state.bgsaveScheduled = true;
     client.reply.simple('Background saving scheduled');
     return;
   }
   startBackgroundSave(client.server);
   client.reply.simple('Background saving started');
+}
+
+/** BGREWRITEAOF: compacts the append-only log in the background. */
+function bgrewriteaof(client: Client): void {
+  const server = client.server;
+  const state = server.persistence;
+  if (server.aof === null) throw new CommandError(ERR.aofOff);
+  if (state.aofRewriteInProgress) throw new CommandError(ERR.aofRewriteInProgress);
+  if (state.bgsaveInProgress) {
+    state.aofRewriteScheduled = true;
+    client.reply.simple('Background append only file rewriting scheduled');
+    return;
+  }
+  void server.aof.rewrite();
+  client.reply.simple('Background append only file rewriting started');
 }
 
 /** Serializes a value in DUMP's layout: RDB value, RDB version, CRC-64. */
@@ -147,6 +163,9 @@ export const persistenceCommands: RegisteredCommand[] = [
   command({ name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_async_loading'],
     group: 'server', summary: 'Writes the snapshot to disk in the background.',
     complexity: 'O(1) to start', handler: bgsave }),
+  command({ name: 'bgrewriteaof', arity: 1, flags: ['admin', 'noscript', 'no_async_loading'],
+    group: 'server', summary: 'Rewrites the append-only log in the background.',
+    complexity: 'O(1) to start', handler: bgrewriteaof }),
   command({ name: 'dump', arity: 2, flags: ['readonly'], keys: [1, 1, 1],
     categories: ['keyspace'], group: 'generic', since: '2.6.0',
     summary: 'Returns a serialized copy of the value of a key.',

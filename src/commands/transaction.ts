@@ -64,10 +64,14 @@ function exec(client: Client): void {
   }
   client.reply.array(transaction.queued.length);
   client.inTransaction = true;
+  const server = client.server;
+  // The journal gets MULTI and EXEC around the writes so they replay atomically.
+  if (server.journal.length > 0) server.propagate(client.db.id, ['MULTI']);
   try {
     for (const { command: spec, args } of transaction.queued) execute(client, spec, args);
   } finally {
     client.inTransaction = false;
+    if (server.journal.length > 0) server.propagate(client.db.id, ['EXEC']);
   }
 }
 

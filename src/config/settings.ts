@@ -13,7 +13,7 @@ export interface Setting {
   readonly default: string;
   readonly min?: number;
   readonly max?: number;
-  /** Accepted values of an `enum` setting. */
+  /** Accepted values of an `enum` setting, in the order Redis lists them in errors. */
   readonly values?: readonly string[];
   /** False when the setting is read once at start-up. */
   readonly mutable: boolean;
@@ -56,8 +56,26 @@ export const SETTINGS: readonly Setting[] = [
     help: 'snapshot rules as "seconds changes" pairs; "" disables snapshots' },
   { name: 'appendonly', type: 'bool', default: 'no', mutable: true,
     help: 'keep an append-only file of every write' },
-  { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'],
+  { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['everysec', 'always', 'no'],
     mutable: true, help: 'when the append-only file is fsynced' },
+  { name: 'appenddirname', type: 'string', default: 'appendonlydir', mutable: false,
+    protected: true, help: 'directory inside dir that holds the append-only files' },
+  { name: 'appendfilename', type: 'string', default: 'appendonly.aof', mutable: false,
+    protected: true, help: 'base name of the append-only files' },
+  { name: 'aof-load-truncated', type: 'bool', default: 'yes', mutable: true,
+    help: 'on start-up, cut an append-only file whose last command is incomplete' },
+  { name: 'aof-use-rdb-preamble', type: 'bool', default: 'yes', mutable: true,
+    help: 'write the base file of a rewrite as a snapshot instead of commands' },
+  { name: 'auto-aof-rewrite-percentage', type: 'int', default: '100', min: 0, max: INT_MAX,
+    mutable: true, help: 'rewrite when the log grew by this percent since the last rewrite (0: never)' },
+  { name: 'auto-aof-rewrite-min-size', type: 'memory', default: String(64 * MB), min: 0,
+    max: LLONG_MAX, mutable: true, help: 'no automatic rewrite below this log size, in bytes' },
+  { name: 'stop-writes-on-bgsave-error', type: 'bool', default: 'yes', mutable: true,
+    help: 'refuse writes with MISCONF while the last snapshot save failed' },
+  { name: 'rdbcompression', type: 'bool', default: 'yes', mutable: true,
+    help: 'compress long strings in snapshots with LZF' },
+  { name: 'rdbchecksum', type: 'bool', default: 'yes', mutable: true,
+    help: 'accepted for redis.conf compatibility; snapshots always carry a checksum' },
   { name: 'requirepass', type: 'string', default: '', mutable: true, secret: true,
     help: 'password of the default user (empty: no password)' },
   { name: 'protected-mode', type: 'bool', default: 'yes', mutable: true,
@@ -79,8 +97,8 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'maxmemory', type: 'memory', default: '0', min: 0, max: LLONG_MAX, mutable: true,
     help: 'memory limit for data in bytes (0: no limit)' },
   { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', mutable: true,
-    values: ['noeviction', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru',
-      'volatile-lfu', 'volatile-random', 'volatile-ttl'],
+    values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru',
+      'allkeys-lfu', 'allkeys-random', 'noeviction'],
     help: 'what to do when maxmemory is reached' },
   { name: 'hz', type: 'int', default: '10', min: 1, max: 500, mutable: true,
     help: 'background task frequency per second (active expiry)' },
@@ -124,6 +142,12 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'lua-time-limit', type: 'int', default: '5000', min: 0, max: LLONG_MAX,
     mutable: true, aliases: ['busy-reply-threshold'],
     help: 'milliseconds a script may run before other clients get BUSY' },
+  { name: 'memcached-port', type: 'int', default: '0', min: 0, max: 65535, mutable: false,
+    help: 'TCP port for Memcached clients (text and meta protocol); 0 disables it' },
+  { name: 'memcached-bind', type: 'string', default: '', mutable: false,
+    help: 'space-separated addresses for the Memcached port (empty: those of bind)' },
+  { name: 'item-size-max', type: 'memory', default: String(MB), min: 1024, max: GB,
+    mutable: true, help: 'largest Memcached item in bytes, its key and item header included' },
 ];
 
 const BY_NAME = new Map<string, Setting>();

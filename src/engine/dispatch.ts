@@ -36,7 +36,8 @@ export function resolveCommand(client: Client, args: string[]): RegisteredComman
   const spec = client.server.commands.get(name.toLowerCase());
   if (spec === undefined) return unknownCommand(name, args);
   if (!arityMatches(spec.arity, args.length)) return wrongArity(spec.name);
-  if (spec.subcommands === undefined) return spec;
+  // A container called alone (COMMAND) runs its own handler, as in Redis.
+  if (spec.subcommands === undefined || args.length === 1) return spec;
   const sub = spec.subcommands.get(args[1].toLowerCase()) as RegisteredCommand | undefined;
   if (sub === undefined) return unknownSubcommand(spec.name, args[1]);
   if (!arityMatches(sub.arity, args.length)) return wrongSubcommandArity(spec.name, args[1]);
@@ -73,6 +74,10 @@ export function dispatch(client: Client, args: string[]): void {
     reject(client, ERR.loading, spec);
     return;
   }
+  if (spec.isWrite && writesRefused(client)) {
+    reject(client, misconfText(client), spec);
+    return;
+  }
   if (client.resp === 2 && client.subscriptionCount > 0 && !SUBSCRIBED_ALLOWED.has(spec.name)) {
     const text =
       `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / ` +
@@ -90,6 +95,19 @@ export function dispatch(client: Client, args: string[]): void {
     return;
   }
   execute(client, spec, args);
+}
+
+/** Whether persistence failures currently refuse writes (Redis's MISCONF state). */
+function writesRefused(client: Client): boolean {
+  const state = client.server.persistence;
+  if (state.aofWriteError !== null) return true;
+  return state.writesRefused && client.server.config.bool('stop-writes-on-bgsave-error');
+}
+
+function misconfText(client: Client): string {
+  const aofError = client.server.persistence.aofWriteError;
+  if (aofError !== null) return `MISCONF Errors writing to the AOF file: ${aofError}`;
+  return ERR.misconfSnapshot;
 }
 
 /** Executes a command that passed the gate, with its statistics and side effects. */

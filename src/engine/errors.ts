@@ -68,6 +68,29 @@ export const ERR = {
   clientNameSpaces: 'ERR Client names cannot contain spaces, newlines or special characters.',
   noSuchClient: 'ERR No such client',
   unknownConfig: (name: string) => `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
+  configSetFailed: (name: string, reason: string) =>
+    `ERR CONFIG SET failed (possibly related to argument '${name}') - ${reason}`,
+  noConfigFile: 'ERR The server is running without a config file',
+  rewriteFailed: (reason: string) => `ERR Rewriting config file: ${reason}`,
+  unknownClientType: (name: string) => `ERR Unknown client type '${name}'`,
+  invalidClientId: 'ERR Invalid client ID',
+  clientIdNotPositive: 'ERR client-id should be greater than 0',
+  noSuchUser: (name: string) => `ERR No such user '${name}'`,
+  unrecognizedOption: (name: string) => `ERR Unrecognized option '${name}'`,
+  clientAttributeSpaces: (attribute: string) =>
+    `ERR ${attribute} cannot contain spaces, newlines or special characters.`,
+  invalidCommandSpecified: 'ERR Invalid command specified',
+  commandHasNoKeys: 'ERR The command has no key arguments',
+  invalidArgumentCount: 'ERR Invalid number of arguments specified for command',
+  invalidArguments: 'ERR Invalid arguments specified for command',
+  debugNotAllowed:
+    'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", ' +
+    'you can run it from a local connection, otherwise you need to set this option in the ' +
+    'configuration file, and then restart the server.',
+  debugUnknownSubcommand: (name: string) =>
+    `ERR unknown subcommand or wrong number of arguments for '${name}'. Try DEBUG HELP.`,
+  noShutdownInProgress: 'ERR No shutdown in progress.',
+  shutdownFailed: 'ERR Errors trying to SHUTDOWN. Check logs.',
   bgsaveInProgress: 'ERR Background save already in progress',
   invalidIdletime: 'ERR Invalid IDLETIME value, must be >= 0',
   invalidFrequency: 'ERR Invalid FREQ value, must be >= 0 and <= 255',
@@ -75,6 +98,14 @@ export const ERR = {
   badDataFormat: 'ERR Bad data format',
   invalidTtl: 'ERR Invalid TTL value, must be >= 0',
   busyKey: 'BUSYKEY Target key name already exists.',
+  misconfSnapshot:
+    'MISCONF The last snapshot could not be written to disk, so commands that change data ' +
+    'are refused (stop-writes-on-bgsave-error is yes). See the server log for the cause.',
+  aofRewriteInProgress: 'ERR Background append only file rewriting already in progress',
+  aofOff: 'ERR the append-only log is off (appendonly no); nothing to rewrite',
+  bgsaveWhileRewriting:
+    "ERR Another child process is active (AOF?): can't BGSAVE right now. " +
+    'Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.',
 } as const;
 
 const MAX_QUOTED_NAME = 128;
@@ -123,3 +154,38 @@ export class CommandError extends Error {
     super(message);
   }
 }
+
+/**
+ * Reply lines of the Memcached port (text and meta protocol), spelled as
+ * memcached 1.6.18 sends them, without the trailing CRLF.
+ */
+export const MEMCACHE_ERR = {
+  unknownCommand: 'ERROR',
+  badFormat: 'CLIENT_ERROR bad command line format',
+  deleteUsage: 'CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]',
+  badDataChunk: 'CLIENT_ERROR bad data chunk',
+  tooLarge: 'SERVER_ERROR object too large for cache',
+  nonNumeric: 'CLIENT_ERROR cannot increment or decrement non-numeric value',
+  invalidDelta: 'CLIENT_ERROR invalid numeric delta argument',
+  invalidExptime: 'CLIENT_ERROR invalid exptime argument',
+  unauthenticated: 'CLIENT_ERROR unauthenticated',
+  authFailure: 'CLIENT_ERROR authentication failure',
+  authTokenFormat: 'CLIENT_ERROR bad authentication token format',
+  authTermination: 'CLIENT_ERROR bad command line termination',
+  invalidFlag: 'CLIENT_ERROR invalid flag',
+  duplicateFlag: 'CLIENT_ERROR duplicate flag',
+  invalidOrDuplicateFlag: 'CLIENT_ERROR invalid or duplicate flag',
+  badToken: 'CLIENT_ERROR bad token in command line format',
+  keyDecoding: 'CLIENT_ERROR error decoding key',
+  opaqueTooLong: 'CLIENT_ERROR opaque token too long',
+  getFlagsTooLong: 'CLIENT_ERROR options flags are too long',
+  flagsTooLong: 'CLIENT_ERROR options flags too long',
+  modeLength: 'CLIENT_ERROR incorrect length for M token',
+  setMode: 'CLIENT_ERROR invalid mode for ms M token',
+  arithmeticMode: 'CLIENT_ERROR invalid mode for ma M token',
+  invalidInitial: 'CLIENT_ERROR invalid numeric initial value',
+  invalidDeltaToken: 'CLIENT_ERROR invalid numeric delta value',
+  statsDetailUsage: 'CLIENT_ERROR usage: stats detail on|off|dump',
+  shutdownDisabled: 'ERROR: shutdown not enabled',
+  tooManyConnections: 'ERROR Too many open connections',
+} as const;

@@ -7,6 +7,7 @@ import type { RegisteredCommand } from './command';
 import { parseNotifySettings, type NotifySettings } from './notify';
 import { PubSub } from './pubsub';
 import type { Snapshot } from '../persistence/snapshot';
+import type { AppendOnlyLog } from '../persistence/aof';
 import { initialPersistenceState, type PersistenceState } from '../persistence/state';
 
 /** Receives every write that changed data, in a form that replays deterministically. */
@@ -78,6 +79,10 @@ export class Server {
   /** The background snapshot in progress; writes must call its `preserve` first. */
   snapshot: Snapshot | null = null;
   readonly persistence: PersistenceState = initialPersistenceState();
+  /** The append-only log while `appendonly` is on. */
+  aof: AppendOnlyLog | null = null;
+  /** Journal entries emitted so far; connections compare it to see if a batch wrote. */
+  journalCount = 0;
   /** Enabled keyspace notification classes, or null when notifications are off. */
   notifySettings: NotifySettings | null = null;
   /** Cleanups of per-client state (watched keys, subscriptions, blocking) on disconnect. */
@@ -170,6 +175,7 @@ export class Server {
   }
 
   propagate(dbIndex: number, args: readonly string[]): void {
+    this.journalCount++;
     for (const listener of this.journal) listener(dbIndex, args);
   }
 

@@ -35,6 +35,8 @@ export class Connection implements Transport {
   readonly #parser: RespParser;
   #closed = false;
   #processing = false;
+  /** Replies wait for the append-only file's fsync (`appendfsync always`). */
+  #holding = false;
 
   constructor(server: Server, socket: Socket) {
     this.#server = server;
@@ -70,10 +72,11 @@ export class Connection implements Transport {
 
   /** Runs parsed requests until input runs out, the client blocks, or it is closing. */
   #process(): void {
-    if (this.#processing) return;
+    if (this.#processing || this.#holding) return;
     this.#processing = true;
     const client = this.client;
     const parser = this.#parser;
+    const journalBefore = this.#server.journalCount;
     while (!client.blocked && !client.closing && !this.#closed) {
       const args = parser.next();
       if (args === null) break;
@@ -82,6 +85,7 @@ export class Connection implements Transport {
       if (parser.authenticated !== client.authenticated) this.#refreshLimits();
     }
     this.#processing = false;
+    if (this.#server.journalCount !== journalBefore && this.#holdForSync()) return;
     if (parser.error !== null && !client.blocked) this.#protocolError(parser.error);
     else if (parser.buffered > this.#server.config.number('client-query-buffer-limit')) {
       this.#server.logger.warn({ client: client.id }, 'query buffer limit reached, closing client');
@@ -90,6 +94,20 @@ export class Connection implements Transport {
     }
     this.flush();
     if (client.closing) this.#end();
+  }
+
+  /** Holds this batch's replies until its writes are durable; returns true when holding. */
+  #holdForSync(): boolean {
+    const aof = this.#server.aof;
+    if (aof === null || !aof.writer.mustHoldReplies()) return false;
+    this.#holding = true;
+    aof.writer.whenSynced(() => {
+      this.#holding = false;
+      this.flush();
+      if (this.client.closing) this.#end();
+      else this.#process();
+    });
+    return true;
   }
 
   #refreshLimits(): void {
@@ -107,7 +125,7 @@ export class Connection implements Transport {
   /** Writes pending replies to the socket; pauses reading while the socket is backed up. */
   flush(): void {
     const writer = this.client.writer;
-    if (writer.length === 0 || this.#closed) return;
+    if (writer.length === 0 || this.#closed || this.#holding) return;
     const bytes = writer.take();
     this.#server.stats.netOutputBytes += bytes.length;
     if (!this.#socket.write(bytes)) this.#socket.pause();

@@ -156,9 +156,13 @@ export function saveSnapshotSync(server: Server): void {
  * file writes go to the thread pool. `server.snapshot` is set while it runs
  * so that writes call `preserve` first.
  */
-export async function saveSnapshotInBackground(server: Server): Promise<number> {
-  const snapshot = new Snapshot(server);
-  const file = new AsyncAtomicFileWriter(snapshotPath(server));
+export async function saveSnapshotInBackground(
+  server: Server,
+  path = snapshotPath(server),
+  started: Snapshot = new Snapshot(server),
+): Promise<number> {
+  const snapshot = started;
+  const file = new AsyncAtomicFileWriter(path);
   server.snapshot = snapshot;
   try {
     await file.open();

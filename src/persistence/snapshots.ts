@@ -104,7 +104,7 @@ export function saveNow(server: Server): void {
 /** Starts a background save; returns false when one is already running. */
 export function startBackgroundSave(server: Server): boolean {
   const state = server.persistence;
-  if (state.bgsaveInProgress) return false;
+  if (state.bgsaveInProgress || state.aofRewriteInProgress) return false;
   state.bgsaveInProgress = true;
   state.bgsaveStartedAt = Date.now();
   const dirtyAtStart = server.dirty;
@@ -129,7 +129,10 @@ function finishBackgroundSave(server: Server, ok: boolean, dirtyAtStart: number)
   state.lastBgsaveSeconds = Math.round((Date.now() - state.bgsaveStartedAt) / 1000);
   recordSave(server, ok, dirtyAtStart);
   state.writesRefused = !ok && parseSaveRules(server.config.string('save')).length > 0;
-  if (state.bgsaveScheduled) {
+  if (state.aofRewriteScheduled && server.aof !== null) {
+    state.aofRewriteScheduled = false;
+    void server.aof.rewrite();
+  } else if (state.bgsaveScheduled) {
     state.bgsaveScheduled = false;
     startBackgroundSave(server);
   }

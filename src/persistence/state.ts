@@ -15,6 +15,13 @@ export interface PersistenceState {
   /** Set after a failed save while save rules are active: writes get MISCONF. */
   writesRefused: boolean;
   savesCompleted: number;
+  /** The last append-only write error, while writes keep failing. */
+  aofWriteError: string | null;
+  aofRewriteInProgress: boolean;
+  aofRewriteScheduled: boolean;
+  aofLastRewriteOk: boolean;
+  /** Size of the log right after the last rewrite, for auto-aof-rewrite-percentage. */
+  aofBaseSize: number;
 }
 
 export function initialPersistenceState(): PersistenceState {
@@ -32,5 +39,10 @@ export function initialPersistenceState(): PersistenceState {
     lastSaveOk: true,
     writesRefused: false,
     savesCompleted: 0,
+    aofWriteError: null,
+    aofRewriteInProgress: false,
+    aofRewriteScheduled: false,
+    aofLastRewriteOk: true,
+    aofBaseSize: 0,
   };
 }
