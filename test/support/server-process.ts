@@ -118,7 +118,12 @@ export class ServerProcess {
     if (this.#exitStatus) return this.#exitStatus;
 
     this.child.kill('SIGTERM');
-    const status = await Promise.race([this.exited, sleep(timeoutMs).then(() => null)]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), timeoutMs);
+    });
+    const status = await Promise.race([this.exited, timeout]);
+    clearTimeout(timer);
     if (status) return status;
 
     this.child.kill('SIGKILL');
