@@ -23,6 +23,7 @@ import {
   startPersistence,
 } from './persistence/lifecycle';
 import { SnapshotLoadError } from './persistence/snapshots';
+import { isKeyFileShared, loadKeyring } from './persistence/encryption';
 import { DAMSELFLY_VERSION, REDIS_COMPATIBLE_VERSION } from './version';
 
 function helpText(): string {
@@ -97,6 +98,14 @@ async function start(argv: readonly string[]): Promise<void> {
   if (argv.length > 0 && !argv[0].startsWith('--')) server.configFile = resolve(argv[0]);
   registerAllCommands(server);
   try {
+    server.keyring = loadKeyring(config.string('encryption-key-file'), process.env);
+  } catch (error) {
+    logger.fatal({ err: (error as Error).message }, 'cannot load the encryption key');
+    logger.flush(() => process.exit(1));
+    return;
+  }
+  warnAboutKeyFile(server);
+  try {
     process.chdir(config.string('dir'));
   } catch (error) {
     logger.fatal({ dir: config.string('dir'), err: (error as Error).message }, 'cannot use dir');
@@ -149,6 +158,13 @@ async function start(argv: readonly string[]): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT', null));
 }
 
+function warnAboutKeyFile(server: Server): void {
+  const keyFile = server.config.string('encryption-key-file');
+  if (keyFile !== '' && isKeyFileShared(keyFile)) {
+    server.logger.warn({ file: keyFile }, 'the encryption key file is readable by other users; chmod 600 it');
+  }
+}
+
 function logStartup(server: Server): void {
   const config = server.config;
   server.logger.info(
@@ -160,6 +176,7 @@ function logStartup(server: Server): void {
       save: config.string('save'),
       appendonly: config.bool('appendonly'),
       tls: false,
+      encryption: server.keyring === null ? 'off' : `key ${server.keyring.currentId}`,
       protectedMode: config.bool('protected-mode'),
       maxmemory: config.number('maxmemory'),
     },

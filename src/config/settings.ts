@@ -76,6 +76,9 @@ export const SETTINGS: readonly Setting[] = [
     help: 'compress long strings in snapshots with LZF' },
   { name: 'rdbchecksum', type: 'bool', default: 'yes', mutable: true,
     help: 'accepted for redis.conf compatibility; snapshots always carry a checksum' },
+  { name: 'encryption-key-file', type: 'string', default: '', mutable: false, protected: true,
+    help: 'file with the AES-256 key(s) for snapshots and append-only files, 64 hex ' +
+      'characters per line, current key first (empty: files are not encrypted)' },
   { name: 'requirepass', type: 'string', default: '', mutable: true, secret: true,
     help: 'password of the default user (empty: no password)' },
   { name: 'protected-mode', type: 'bool', default: 'yes', mutable: true,

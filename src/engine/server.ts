@@ -8,6 +8,7 @@ import { parseNotifySettings, type NotifySettings } from './notify';
 import { PubSub } from './pubsub';
 import type { Snapshot } from '../persistence/snapshot';
 import type { AppendOnlyLog } from '../persistence/aof';
+import type { Keyring } from '../persistence/encryption';
 import { initialPersistenceState, type PersistenceState } from '../persistence/state';
 
 /** Receives every write that changed data, in a form that replays deterministically. */
@@ -79,6 +80,8 @@ export class Server {
   /** The background snapshot in progress; writes must call its `preserve` first. */
   snapshot: Snapshot | null = null;
   readonly persistence: PersistenceState = initialPersistenceState();
+  /** Keys for encryption at rest, or null when files are written in the clear. */
+  keyring: Keyring | null = null;
   /** The append-only log while `appendonly` is on. */
   aof: AppendOnlyLog | null = null;
   /** Journal entries emitted so far; connections compare it to see if a batch wrote. */

@@ -9,6 +9,7 @@
  * start-up with the file name and byte offset, and no file is changed.
  */
 import { existsSync, readFileSync, truncateSync } from 'node:fs';
+import { EncryptionError, readStoredFile, type StoredFile } from './encryption';
 import { join } from 'node:path';
 import { Client, type Transport } from '../engine/client';
 import { execute, resolveCommand } from '../engine/dispatch';
@@ -74,12 +75,27 @@ export function loadAppendOnlyFiles(server: Server): boolean {
 
 function loadFile(server: Server, client: Client, path: string, last: boolean): void {
   if (!existsSync(path)) throw new SnapshotLoadError(`append-only file ${path} is missing`);
-  const file = readFileSync(path);
+  let stored: StoredFile;
+  try {
+    stored = readStoredFile(path, server.keyring);
+  } catch (error) {
+    if (error instanceof EncryptionError) throw new SnapshotLoadError(error.message);
+    throw error;
+  }
+  const file = stored.data;
   if (file.subarray(0, 5).toString('latin1') === 'REDIS') {
+    if (stored.validLength < stored.size) {
+      throw new SnapshotLoadError(`append-only base file ${path} is truncated at byte offset ${stored.validLength}`);
+    }
     loadSnapshotBase(server, file, path);
     return;
   }
-  replayCommands(server, client, file, path, last);
+  const valid = replayCommands(client, file, path);
+  if (stored.encrypted && valid < file.length) {
+    throw new SnapshotLoadError(`append-only file ${path} has an incomplete command inside a record`);
+  }
+  const validBytes = stored.encrypted ? stored.validLength : valid;
+  if (validBytes < stored.size) handleTruncation(server, path, validBytes, stored.size, last);
 }
 
 function loadSnapshotBase(server: Server, file: Buffer, path: string): void {
@@ -102,7 +118,8 @@ function loadSnapshotBase(server: Server, file: Buffer, path: string): void {
 }
 
 /** Replays RESP commands; MULTI blocks run only when their EXEC is in the file. */
-function replayCommands(server: Server, client: Client, file: Buffer, path: string, last: boolean): void {
+/** Returns how many bytes held complete commands (and complete MULTI blocks). */
+function replayCommands(client: Client, file: Buffer, path: string): number {
   const parser = new RespParser(REPLAY_LIMITS);
   parser.feed(file);
   let transaction: string[][] | null = null;
@@ -130,8 +147,7 @@ function replayCommands(server: Server, client: Client, file: Buffer, path: stri
   if (parser.error !== null) {
     throw new SnapshotLoadError(`append-only file ${path} is corrupt near byte offset ${complete}`);
   }
-  const valid = transaction === null ? complete : transactionStart;
-  if (valid < file.length) handleTruncation(server, path, valid, file.length, last);
+  return transaction === null ? complete : transactionStart;
 }
 
 function run(client: Client, args: string[], path: string, offset: number): void {

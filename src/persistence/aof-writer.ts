@@ -14,10 +14,11 @@
  * file back to its last good length, refuses further writes with MISCONF, and
  * retries every second until it succeeds.
  */
-import { fdatasyncSync, writeSync } from 'node:fs';
+import { existsSync, fdatasyncSync, readFileSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Server } from '../engine/server';
 import { FILE_MODE } from './atomic-file';
+import { decryptFile, isEncrypted, RecordEncryptor } from './encryption';
 
 const RETRY_MS = 1000;
 const EVERYSEC_MS = 1000;
@@ -49,6 +50,7 @@ export class AofWriter {
   /** Entries of a MULTI block, held until EXEC so an empty block writes nothing. */
   #transaction: Buffer[] | null = null;
   #writing = false;
+  #encryptor: RecordEncryptor | null = null;
   /** Set while switching files: no new write may start. */
   #paused = false;
   #flushScheduled = false;
@@ -71,12 +73,37 @@ export class AofWriter {
     return this.#pendingBytes;
   }
 
-  async open(path: string): Promise<void> {
+  /**
+   * Opens a file for appending. Returns false, opening nothing, when the file
+   * holds data whose encryption does not match the configuration (plain data
+   * while a key is set, or the reverse): the caller starts a new file instead.
+   */
+  async open(path: string): Promise<boolean> {
+    const encryptor = this.#encryptorFor(path);
+    if (encryptor === false) return false;
+    this.#encryptor = encryptor;
     this.path = path;
     this.#handle = await open(path, 'a', FILE_MODE);
     this.size = (await this.#handle.stat()).size;
+    if (encryptor !== null && this.size === 0) {
+      const header = encryptor.header();
+      await this.#handle.write(header);
+      this.size = header.length;
+    }
     this.#selectedDb = -1;
     this.#everysecTimer ??= setInterval(() => this.#everysecTick(), EVERYSEC_MS);
+    return true;
+  }
+
+  #encryptorFor(path: string): RecordEncryptor | null | false {
+    const keyring = this.#server.keyring;
+    const existing = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
+    if (existing.length === 0) return keyring === null ? null : new RecordEncryptor(keyring);
+    if (isEncrypted(existing) !== (keyring !== null)) return false;
+    if (keyring === null) return null;
+    const decrypted = decryptFile(existing, keyring, path);
+    if (decrypted.validLength !== existing.length) return false;
+    return new RecordEncryptor(keyring, decrypted.fileId, decrypted.records);
   }
 
   /**
@@ -90,7 +117,8 @@ export class AofWriter {
     while (this.#writing) await new Promise((resolve) => setImmediate(resolve));
     try {
       const old = this.#handle;
-      const chunk = Buffer.concat(this.#pending);
+      const plain = Buffer.concat(this.#pending);
+      const chunk = this.#encryptor === null || plain.length === 0 ? plain : this.#encryptor.encryptNext(plain);
       if (old !== null) {
         let offset = 0;
         while (offset < chunk.length) offset += writeSync(old.fd, chunk, offset);
@@ -104,9 +132,7 @@ export class AofWriter {
       atSwitch();
       this.#handle = null;
       if (old !== null) await old.close();
-      this.#handle = await open(path, 'a', FILE_MODE);
-      this.path = path;
-      this.size = 0;
+      await this.open(path);
     } finally {
       this.#paused = false;
     }
@@ -194,8 +220,10 @@ export class AofWriter {
     if (this.#pendingBytes > 0 || this.#waiters.length > 0) this.#scheduleFlush();
   }
 
-  async #writeAndMaybeSync(chunk: Buffer, sync: boolean): Promise<boolean> {
+  async #writeAndMaybeSync(plain: Buffer, sync: boolean): Promise<boolean> {
     const handle = this.#handle as FileHandle;
+    const encryptor = this.#encryptor;
+    const chunk = encryptor === null || plain.length === 0 ? plain : encryptor.encrypt(plain);
     try {
       let offset = 0;
       while (offset < chunk.length) {
@@ -208,6 +236,7 @@ export class AofWriter {
         this.lastFsyncAt = Date.now();
       }
       this.size += chunk.length;
+      if (encryptor !== null && plain.length > 0) encryptor.recordWritten();
       this.#recovered();
       return true;
     } catch (error) {

@@ -55,9 +55,10 @@ export class AppendOnlyLog {
     if (existing !== null && existing.increments.length > 0) {
       this.#manifest = existing;
       const last = existing.increments[existing.increments.length - 1];
-      await this.writer.open(join(this.#directory, last.name));
-      this.#server.persistence.aofBaseSize = this.#totalSize();
-      return;
+      if (await this.writer.open(join(this.#directory, last.name))) {
+        this.#server.persistence.aofBaseSize = this.#totalSize();
+        return;
+      }
     }
     if (existing !== null) this.#manifest = existing;
     await this.rewrite();

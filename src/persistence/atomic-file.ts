@@ -7,6 +7,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { RecordEncryptor, type Keyring } from './encryption';
 
 export const FILE_MODE = 0o600;
 
@@ -29,10 +30,13 @@ export class AtomicFileWriter {
   readonly temporary: string;
   #fd: number | null = null;
   #written = 0;
+  readonly #encryptor: RecordEncryptor | null;
 
-  constructor(target: string) {
+  /** With a keyring, every chunk becomes an encrypted record. */
+  constructor(target: string, keyring: Keyring | null = null) {
     this.target = target;
     this.temporary = temporaryName(target);
+    this.#encryptor = keyring === null ? null : new RecordEncryptor(keyring);
   }
 
   get bytesWritten(): number {
@@ -41,9 +45,14 @@ export class AtomicFileWriter {
 
   openSync(): void {
     this.#fd = openSync(this.temporary, 'w', FILE_MODE);
+    if (this.#encryptor !== null) this.#writeAllSync(this.#encryptor.header());
   }
 
-  writeSync(chunk: Buffer): void {
+  writeSync(plain: Buffer): void {
+    this.#writeAllSync(this.#encryptor === null ? plain : this.#encryptor.encryptNext(plain));
+  }
+
+  #writeAllSync(chunk: Buffer): void {
     let offset = 0;
     while (offset < chunk.length) offset += writeSync(this.#fd as number, chunk, offset);
     this.#written += chunk.length;
@@ -76,10 +85,12 @@ export class AsyncAtomicFileWriter {
   readonly temporary: string;
   #handle: FileHandle | null = null;
   #written = 0;
+  readonly #encryptor: RecordEncryptor | null;
 
-  constructor(target: string) {
+  constructor(target: string, keyring: Keyring | null = null) {
     this.target = target;
     this.temporary = temporaryName(target);
+    this.#encryptor = keyring === null ? null : new RecordEncryptor(keyring);
   }
 
   get bytesWritten(): number {
@@ -88,9 +99,14 @@ export class AsyncAtomicFileWriter {
 
   async open(): Promise<void> {
     this.#handle = await open(this.temporary, 'w', FILE_MODE);
+    if (this.#encryptor !== null) await this.#writeAll(this.#encryptor.header());
   }
 
-  async write(chunk: Buffer): Promise<void> {
+  async write(plain: Buffer): Promise<void> {
+    await this.#writeAll(this.#encryptor === null ? plain : this.#encryptor.encryptNext(plain));
+  }
+
+  async #writeAll(chunk: Buffer): Promise<void> {
     const handle = this.#handle;
     if (handle === null) throw new Error('write before open');
     let offset = 0;

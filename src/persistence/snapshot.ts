@@ -137,7 +137,7 @@ export function snapshotPath(server: Server): string {
 /** Saves synchronously (SAVE, SHUTDOWN): blocks the event loop until the file is on disk. */
 export function saveSnapshotSync(server: Server): void {
   const snapshot = new Snapshot(server);
-  const file = new AtomicFileWriter(snapshotPath(server));
+  const file = new AtomicFileWriter(snapshotPath(server), server.keyring);
   file.openSync();
   try {
     snapshot.advance(Infinity);
@@ -162,7 +162,7 @@ export async function saveSnapshotInBackground(
   started: Snapshot = new Snapshot(server),
 ): Promise<number> {
   const snapshot = started;
-  const file = new AsyncAtomicFileWriter(path);
+  const file = new AsyncAtomicFileWriter(path, server.keyring);
   server.snapshot = snapshot;
   try {
     await file.open();

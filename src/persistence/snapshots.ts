@@ -2,8 +2,9 @@
  * Snapshot lifecycle: loading at start-up, SAVE and BGSAVE, the `save` rules
  * checked once a second, and the save at shutdown.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Server } from '../engine/server';
+import { EncryptionError, readStoredFile } from './encryption';
 import { fromPlain } from './plain';
 import { RdbFormatError } from './rdb-decoder';
 import { RdbReader } from './rdb-file';
@@ -32,7 +33,7 @@ export async function loadSnapshot(server: Server): Promise<boolean> {
   const path = snapshotPath(server);
   if (!existsSync(path)) return false;
   const state = server.persistence;
-  const file = readFileSync(path);
+  const file = readSnapshotFile(server, path);
   state.loading = true;
   state.loadingStartedAt = Date.now();
   state.loadingTotalBytes = file.length;
@@ -58,6 +59,20 @@ export async function loadSnapshot(server: Server): Promise<boolean> {
     'snapshot loaded',
   );
   return true;
+}
+
+/** Reads and, if needed, decrypts the snapshot; a cut-off encrypted record makes it corrupt. */
+function readSnapshotFile(server: Server, path: string): Buffer {
+  try {
+    const stored = readStoredFile(path, server.keyring);
+    if (stored.validLength < stored.size) {
+      throw new SnapshotLoadError(`snapshot ${path} is truncated at byte offset ${stored.validLength}`);
+    }
+    return stored.data;
+  } catch (error) {
+    if (error instanceof EncryptionError) throw new SnapshotLoadError(error.message);
+    throw error;
+  }
 }
 
 /** Loads keys until the deadline; returns true at the end of the file. */
