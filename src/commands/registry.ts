@@ -1,5 +1,8 @@
 import type { Server } from '../engine/server';
 import { connectionCommands } from './connection';
+import { expireCommands } from './expire';
+import { keyCommands } from './keys';
+import { objectCommands } from './object';
 import { persistenceCommands } from './persistence';
 import { pubsubCommands } from './pubsub';
 import { stringCommands } from './string';
@@ -12,5 +15,8 @@ export function registerAllCommands(server: Server): void {
   server.register(transactionCommands);
   server.register(pubsubCommands);
   server.register(persistenceCommands);
+  server.register(keyCommands);
+  server.register(expireCommands);
+  server.register(objectCommands);
   server.clientGoneHooks.push(unwatchAll, (client) => server.pubsub.forget(client));
 }
