@@ -195,7 +195,8 @@ function decryptRecord(
   if (key === undefined) {
     throw new EncryptionError(
       `${path} was encrypted with key id ${keyId.toString('hex')}, which is not in the keyring ` +
-        `(wrong or missing key); the file is left untouched`,
+        `(a wrong or missing key, or a damaged file at byte offset ${offset}); ` +
+        'the file is left untouched',
     );
   }
   const nonceAt = offset + 4 + KEY_ID_BYTES;
