@@ -66,7 +66,11 @@ export interface RunOptions {
 /** What one step produced on one server. */
 export interface StepOutput {
   bytes: Buffer;
-  /** The connection closed during the step; the next step reconnects. */
+  /**
+   * The connection closed during the step, and the next step reconnects. A
+   * 'quiet' read always notices a close. A read of N replies notices it only
+   * when the close cuts the replies short.
+   */
   closed: boolean;
   /** Why the step's replies did not arrive in full (timeout or malformed RESP). */
   failure?: string;

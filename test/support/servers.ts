@@ -38,7 +38,10 @@ export interface StartOptions {
   args?: string[];
   /** A config file, passed as the first argument as redis-server takes it. */
   configFile?: string;
-  /** Data directory; a new temporary directory when omitted. */
+  /**
+   * Data directory. When omitted, a new temporary directory that is kept until
+   * the test file ends, so a test can restart a server on `server.dir`.
+   */
   dir?: string;
   /** Maximum time in ms to wait until the server replies to a probe. */
   readyTimeoutMs?: number;
