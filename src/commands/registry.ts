@@ -1,4 +1,5 @@
 import type { Server } from '../engine/server';
+import { bitmapCommands } from './bitmap';
 import { connectionCommands } from './connection';
 import { expireCommands } from './expire';
 import { keyCommands } from './keys';
@@ -12,6 +13,7 @@ import { transactionCommands, unwatchAll } from './transaction';
 export function registerAllCommands(server: Server): void {
   server.register(connectionCommands);
   server.register(stringCommands);
+  server.register(bitmapCommands);
   server.register(transactionCommands);
   server.register(pubsubCommands);
   server.register(persistenceCommands);
