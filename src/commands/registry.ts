@@ -1,11 +1,15 @@
 import type { Server } from '../engine/server';
 import { bitmapCommands } from './bitmap';
+import { clientCommands } from './client';
+import { commandInfoCommands } from './command-info';
+import { configCommands } from './config';
 import { connectionCommands } from './connection';
 import { expireCommands } from './expire';
 import { keyCommands } from './keys';
 import { objectCommands } from './object';
 import { persistenceCommands } from './persistence';
 import { pubsubCommands } from './pubsub';
+import { serverCommands } from './server';
 import { stringCommands } from './string';
 import { transactionCommands, unwatchAll } from './transaction';
 
@@ -14,6 +18,10 @@ export function registerAllCommands(server: Server): void {
   server.register(connectionCommands);
   server.register(stringCommands);
   server.register(bitmapCommands);
+  server.register(serverCommands);
+  server.register(commandInfoCommands);
+  server.register(clientCommands);
+  server.register(configCommands);
   server.register(transactionCommands);
   server.register(pubsubCommands);
   server.register(persistenceCommands);

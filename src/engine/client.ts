@@ -13,6 +13,12 @@ export interface Transport {
   resume(): void;
   readonly remoteAddress: string;
   readonly localAddress: string;
+  /** The socket's file descriptor, when known (CLIENT LIST `fd`). */
+  readonly fd?: number;
+  /** Bytes received and not yet parsed into requests (CLIENT LIST `qbuf`). */
+  readonly queryBufferLength?: number;
+  /** Reply bytes waiting in the socket's write queue (CLIENT LIST `omem`). */
+  readonly pendingOutputBytes?: number;
 }
 
 export interface QueuedCommand {
@@ -73,6 +79,10 @@ export class Client {
   channels: Set<string> | null = null;
   patterns: Set<string> | null = null;
   shardChannels: Set<string> | null = null;
+  /** Set by CLIENT NO-EVICT: the client is never closed to free memory. */
+  noEvict = false;
+  /** Set by CLIENT NO-TOUCH: the client's reads do not update keys' access time. */
+  noTouch = false;
 
   constructor(server: Server, transport: Transport, id: number, internal = false) {
     this.server = server;

@@ -130,13 +130,17 @@ export class Server {
     return passwordMatches(password, this.#passwordHash);
   }
 
+  /** Zeroes the INFO counters, including those of every subcommand (CONFIG RESETSTAT). */
   resetStats(): void {
     this.stats = emptyStats();
     for (const spec of this.commands.values()) {
-      spec.stats.calls = 0;
-      spec.stats.microseconds = 0;
-      spec.stats.rejectedCalls = 0;
-      spec.stats.failedCalls = 0;
+      const rows = [spec, ...((spec.subcommands?.values() ?? []) as Iterable<RegisteredCommand>)];
+      for (const row of rows) {
+        row.stats.calls = 0;
+        row.stats.microseconds = 0;
+        row.stats.rejectedCalls = 0;
+        row.stats.failedCalls = 0;
+      }
     }
   }
 
