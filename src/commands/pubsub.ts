@@ -13,7 +13,8 @@ function confirm(client: Client, kind: string, name: string | null): void {
   reply.bulk(kind);
   if (name === null) reply.nil();
   else reply.bulk(name);
-  reply.int(kind.startsWith('s') ? (client.shardChannels?.size ?? 0) : client.subscriptionCount);
+  const shard = kind === 'ssubscribe' || kind === 'sunsubscribe';
+  reply.int(shard ? (client.shardChannels?.size ?? 0) : client.subscriptionCount);
 }
 
 function subscriber(kind: SubscriptionKind, event: string) {
