@@ -14,6 +14,7 @@ import { SETTINGS } from './config/settings';
 import { registerAllCommands } from './commands/registry';
 import { Server } from './engine/server';
 import { Listeners } from './net/listener';
+import { MemcacheListener } from './net/memcache-listener';
 import { createLogger, setLogLevel } from './observability/logger';
 import { startActiveExpiry } from './store/active-expiry';
 import {
@@ -113,8 +114,10 @@ async function start(argv: readonly string[]): Promise<void> {
     return;
   }
   const listeners = new Listeners(server);
+  const memcacheListener = new MemcacheListener(server);
   try {
     await listeners.start();
+    await memcacheListener.start();
   } catch (error) {
     logger.fatal({ err: (error as Error).message }, 'cannot start listening');
     await new Promise((resolve) => logger.flush(() => resolve(undefined)));
@@ -146,7 +149,7 @@ async function start(argv: readonly string[]): Promise<void> {
     stopping = true;
     stopExpiry();
     clearInterval(cron);
-    void listeners.close().then(async () => {
+    void Promise.all([listeners.close(), memcacheListener.close()]).then(async () => {
       await closePersistence(server);
       logger.info('bye');
       logger.flush(() => process.exit(0));

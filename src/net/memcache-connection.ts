@@ -1,0 +1,77 @@
+import type { Socket } from 'node:net';
+import { MemcacheSession, type SessionHost } from '../protocol/memcache/session';
+
+const INTERNAL_ERROR = Buffer.from('SERVER_ERROR internal error\r\n');
+
+/**
+ * One Memcached client connection. It feeds what the socket delivers to the
+ * session, which runs every complete command, and sends all their replies
+ * with one socket write. Reading pauses while the socket is backed up.
+ */
+export class MemcacheConnection {
+  readonly #socket: Socket;
+  readonly #session: MemcacheSession;
+  #closed = false;
+
+  constructor(host: SessionHost, socket: Socket) {
+    this.#socket = socket;
+    this.#session = new MemcacheSession(host);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#onDrain());
+    socket.on('error', (error) => this.#onSocketError(error));
+    socket.on('close', () => {
+      this.#closed = true;
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    try {
+      this.#session.feed(chunk);
+    } catch (error) {
+      this.#internalError(error);
+      return;
+    }
+    this.#flush();
+    if (this.#session.closing) this.#end();
+  }
+
+  /** Sends pending replies; pauses reading while the socket is backed up. */
+  #flush(): void {
+    const writer = this.#session.writer;
+    if (writer.length === 0 || this.#closed) return;
+    const bytes = writer.take();
+    this.#session.stats.bytesWritten += bytes.length;
+    if (!this.#socket.write(bytes)) this.#socket.pause();
+  }
+
+  #onDrain(): void {
+    if (!this.#closed) this.#socket.resume();
+  }
+
+  /** A bug, not bad input: logs it, tells the client as memcached does, and closes. */
+  #internalError(error: unknown): void {
+    const logger = this.#session.store.server.logger;
+    logger.error({ err: error }, 'memcached command failed with an internal error');
+    this.#session.writer.truncate(0);
+    if (!this.#closed) this.#socket.write(INTERNAL_ERROR);
+    this.#end();
+  }
+
+  #onSocketError(error: Error): void {
+    const logger = this.#session.store.server.logger;
+    logger.debug({ err: error.message }, 'memcached socket error');
+  }
+
+  /** Sends what is pending and closes the connection. */
+  close(): void {
+    this.#flush();
+    this.#end();
+  }
+
+  #end(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.end();
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Memcached items on top of database 0. An item's value is an ordinary
+ * string key that Redis clients read and write with GET and SET; its
+ * memcached-only metadata (client flags, CAS value, last access, the meta
+ * protocol's stale and win-token marks) lives in a side map keyed by the key.
+ *
+ * Metadata belongs to one exact stored value. A Redis write to the key
+ * (seen through the journal) drops it, and so does any change of the value
+ * object that the journal missed, so the next Memcached read sees flags 0
+ * and a new CAS value. Memcached writes are journaled as Redis commands
+ * (SET ... PXAT, DEL, PEXPIREAT, PERSIST, FLUSHDB), so the append-only file
+ * replays them; the metadata itself is not persisted.
+ */
+import type { Server } from '../../engine/server';
+import { keyIndexes } from '../../engine/command';
+import { notifyKeyspaceEvent, type EventClass } from '../../engine/notify';
+import type { Database } from '../../store/database';
+import { isString, type StringValue } from '../../store/types';
+import { MemcacheStats } from './stats';
+
+/** Memcached-only state of one stored value. */
+export class ItemMeta {
+  value: StringValue;
+  flags: number;
+  cas: number;
+  /** Unix ms of the last fetch or store. */
+  lastAccess: number;
+  /** Fetched at least once since it was stored (meta `h`, `me` fetch=yes). */
+  fetched = false;
+  /** Marked stale by `md ... I` or a stale `ms ... I` store. */
+  stale = false;
+  /** A client has been handed the win token (`W`) for recaching it. */
+  tokenSent = false;
+  /** Stored by `ms` with a base64 key (`b`), so keys are shown in base64. */
+  binaryKey = false;
+
+  constructor(value: StringValue, flags: number, cas: number, now: number) {
+    this.value = value;
+    this.flags = flags;
+    this.cas = cas;
+    this.lastAccess = now;
+  }
+}
+
+/** What `store` keeps of an existing key's time to live. */
+export const KEEP_TTL = 'keep';
+export type Expiry = number | null | typeof KEEP_TTL;
+
+export class ItemStore {
+  readonly stats = new MemcacheStats();
+  readonly server: Server;
+  readonly #meta = new Map<string, ItemMeta>();
+  #nextCas = 1;
+  /** True while this store journals its own write, which must not drop metadata. */
+  #journaling = false;
+  #flushTimer: NodeJS.Timeout | null = null;
+  readonly #journalListener = (dbIndex: number, args: readonly string[]): void =>
+    this.#onJournal(dbIndex, args);
+
+  constructor(server: Server) {
+    this.server = server;
+    server.journal.push(this.#journalListener);
+  }
+
+  /** Database 0, looked up on each use because loading a snapshot may replace it. */
+  get database(): Database {
+    return this.server.databases[0];
+  }
+
+  /** Stops the delayed flush timer and the journal listener. */
+  close(): void {
+    this.cancelFlush();
+    const index = this.server.journal.indexOf(this.#journalListener);
+    if (index >= 0) this.server.journal.splice(index, 1);
+  }
+
+  newCas(): number {
+    return this.#nextCas++;
+  }
+
+  /**
+   * Returns the metadata of a live string item, creating it (flags 0, a new
+   * CAS value) for a value that Redis wrote. Undefined for a missing key or
+   * a key that holds another Redis type.
+   */
+  find(key: string, now: number): ItemMeta | undefined {
+    const value = this.database.get(key);
+    if (value === undefined || !isString(value)) return undefined;
+    const meta = this.#meta.get(key);
+    if (meta !== undefined && meta.value === value) return meta;
+    const fresh = new ItemMeta(value, 0, this.newCas(), now);
+    this.#meta.set(key, fresh);
+    return fresh;
+  }
+
+  /** Whether the key exists with any Redis type (add must not replace it). */
+  occupied(key: string): boolean {
+    return this.database.get(key) !== undefined;
+  }
+
+  /** Marks an item fetched now, as a get or a touch does. */
+  access(meta: ItemMeta, now: number): void {
+    meta.fetched = true;
+    meta.lastAccess = now;
+  }
+
+  /**
+   * Stores a value with fresh metadata and returns the metadata. An expiry
+   * already in the past deletes the key instead (memcached stores such an
+   * item but never returns it); the metadata returned is then not kept.
+   */
+  store(
+    key: string,
+    value: string,
+    flags: number,
+    expiry: Expiry,
+    now: number,
+  ): ItemMeta {
+    if (typeof expiry === 'number' && expiry <= now) {
+      this.remove(key);
+      return new ItemMeta(value, flags, this.newCas(), now);
+    }
+    const db = this.database;
+    if (expiry === KEEP_TTL) db.replace(key, value);
+    else db.set(key, value);
+    if (typeof expiry === 'number') db.setExpire(key, expiry);
+    this.#changed(key, 'set', '$', journalOfStore(key, value, expiry));
+    this.stats.totalItems++;
+    const meta = new ItemMeta(value, flags, this.newCas(), now);
+    this.#meta.set(key, meta);
+    return meta;
+  }
+
+  /** Replaces an item's value, keeping its flags and time to live; gives a new CAS value. */
+  update(key: string, meta: ItemMeta, value: string, event: string, now: number): void {
+    this.database.replace(key, value);
+    this.#changed(key, event, '$', ['SET', key, value, 'KEEPTTL']);
+    meta.value = value;
+    meta.cas = this.newCas();
+    meta.lastAccess = now;
+    this.#meta.set(key, meta);
+  }
+
+  /** Deletes a key; returns whether it existed. */
+  remove(key: string): boolean {
+    this.#meta.delete(key);
+    if (!this.database.delete(key)) return false;
+    this.#changed(key, 'del', 'g', ['DEL', key]);
+    return true;
+  }
+
+  /** Sets or clears an item's expiry (Unix ms, or null for none); a past time deletes it. */
+  setExpiry(key: string, expireAt: number | null, now: number): void {
+    if (expireAt !== null && expireAt <= now) {
+      this.remove(key);
+      return;
+    }
+    if (expireAt === null) {
+      if (this.database.persist(key)) this.#changed(key, 'persist', 'g', ['PERSIST', key]);
+      return;
+    }
+    this.database.setExpire(key, expireAt);
+    this.#changed(key, 'expire', 'g', ['PEXPIREAT', key, String(expireAt)]);
+  }
+
+  /** Returns the expiry of a key in Unix ms, or null when it has none. */
+  expiryOf(key: string): number | null {
+    const when = this.database.getExpire(key);
+    return when < 0 ? null : when;
+  }
+
+  /** Empties database 0, as FLUSHDB does, and cancels a delayed flush. */
+  flush(): void {
+    this.cancelFlush();
+    const server = this.server;
+    server.databaseModified(this.database);
+    server.dirty += Math.max(1, this.database.size);
+    this.database.clear();
+    this.#meta.clear();
+    this.#journal(['FLUSHDB']);
+  }
+
+  /** Flushes at `when` (Unix ms), replacing any flush scheduled before. */
+  scheduleFlush(when: number, now: number): void {
+    this.cancelFlush();
+    const timer = setTimeout(() => this.flush(), Math.max(0, when - now));
+    timer.unref();
+    this.#flushTimer = timer;
+  }
+
+  cancelFlush(): void {
+    if (this.#flushTimer === null) return;
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+  }
+
+  /** Counts, journals and announces a change to one key. */
+  #changed(key: string, event: string, eventClass: EventClass, journal: string[]): void {
+    const server = this.server;
+    server.dirty++;
+    server.keyModified(this.database, key);
+    notifyKeyspaceEvent(server, eventClass, event, key, 0);
+    this.#journal(journal);
+  }
+
+  #journal(args: string[]): void {
+    this.#journaling = true;
+    try {
+      this.server.propagate(0, args);
+    } finally {
+      this.#journaling = false;
+    }
+  }
+
+  /** Drops the metadata of every key that a Redis write changed. */
+  #onJournal(dbIndex: number, args: readonly string[]): void {
+    if (this.#journaling || this.#meta.size === 0) return;
+    const name = args[0].toLowerCase();
+    if (name === 'flushall' || name === 'swapdb' || (name === 'flushdb' && dbIndex === 0)) {
+      this.#meta.clear();
+      return;
+    }
+    if (dbIndex !== 0) return;
+    const spec = this.server.commands.get(name);
+    if (spec === undefined) return;
+    for (const index of keyIndexes(spec, args)) this.#meta.delete(args[index]);
+  }
+}
+
+function journalOfStore(key: string, value: string, expiry: Expiry): string[] {
+  if (expiry === KEEP_TTL) return ['SET', key, value, 'KEEPTTL'];
+  if (expiry === null) return ['SET', key, value];
+  return ['SET', key, value, 'PXAT', String(expiry)];
+}
