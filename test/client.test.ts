@@ -133,7 +133,9 @@ describe('CLIENT against redis-server', { skip: redisServerSkipReason() }, () =>
       const ourFields = [...(await clientInfo(ours)).keys()];
       const theirFields = [...(await clientInfo(theirs)).keys()];
       assert.deepEqual(ourFields, theirFields);
-      const listed = String(await ours.call('CLIENT', 'LIST')).split('\n').filter(Boolean);
+      const listed = String(await ours.call('CLIENT', 'LIST'))
+        .split('\n')
+        .filter(Boolean);
       for (const line of listed) assert.deepEqual([...parseClientLine(line).keys()], theirFields);
     } finally {
       ours.disconnect();
@@ -182,7 +184,8 @@ describe('CLIENT on Damselfly', () => {
     const observer = new Redis(damselfly.port);
     try {
       await subscriber.call(['CLIENT', 'SETNAME', 'subscriber']);
-      await subscriber.call(['SUBSCRIBE', 'a', 'b']);
+      await subscriber.send('*3\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n$1\r\nb\r\n');
+      await subscriber.readReplies(2);
       await subscriber.call(['PSUBSCRIBE', 'p*']);
       const pubsub = String(await observer.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
       const fields = parseClientLine(pubsub);
@@ -219,9 +222,13 @@ describe('CLIENT on Damselfly', () => {
     try {
       const firstId = String(await first.call('CLIENT', 'ID'));
       const secondId = String(await second.call('CLIENT', 'ID'));
-      const listed = String(await first.call('CLIENT', 'LIST', 'ID', secondId, '99999', firstId,
-        secondId));
-      const ids = listed.split('\n').filter(Boolean).map((line) => parseClientLine(line).get('id'));
+      const listed = String(
+        await first.call('CLIENT', 'LIST', 'ID', secondId, '99999', firstId, secondId),
+      );
+      const ids = listed
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => parseClientLine(line).get('id'));
       assert.deepEqual(ids, [secondId, firstId, secondId]);
     } finally {
       first.disconnect();
@@ -332,9 +339,21 @@ describe('CLIENT on Damselfly', () => {
     const client = new Redis(damselfly.port);
     try {
       const help = (await client.call('CLIENT', 'HELP')) as string[];
-      for (const name of ['GETNAME', 'ID', 'INFO', 'KILL', 'LIST', 'NO-EVICT', 'SETINFO',
-        'SETNAME', 'HELP']) {
-        assert.ok(help.some((line) => line.startsWith(name)), `${name} missing from HELP`);
+      for (const name of [
+        'GETNAME',
+        'ID',
+        'INFO',
+        'KILL',
+        'LIST',
+        'NO-EVICT',
+        'SETINFO',
+        'SETNAME',
+        'HELP',
+      ]) {
+        assert.ok(
+          help.some((line) => line.startsWith(name)),
+          `${name} missing from HELP`,
+        );
       }
     } finally {
       client.disconnect();

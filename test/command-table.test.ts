@@ -46,7 +46,7 @@ function decodeInfo(raw: Raw): CommandInfo {
   };
 }
 
-/** Every row: each command followed by its subcommands. */
+/** Lists every row: each command, then its subcommands. */
 function allRows(commands: CommandInfo[]): CommandInfo[] {
   return commands.flatMap((info) => [info, ...info.subcommands]);
 }
@@ -122,11 +122,15 @@ describe('command table', () => {
 
   test('names are unique and lowercase', () => {
     const names = allRows(table).map((info) => info.name);
-    assert.deepEqual(names.filter((name, index) => names.indexOf(name) !== index), []);
+    assert.deepEqual(
+      names.filter((name, index) => names.indexOf(name) !== index),
+      [],
+    );
     for (const name of names) assert.equal(name, name.toLowerCase());
     for (const info of table) {
       assert.doesNotMatch(info.name, /\|/, info.name);
-      for (const sub of info.subcommands) assert.match(sub.name, new RegExp(`^${info.name}\\|[^|]+$`));
+      for (const sub of info.subcommands)
+        assert.match(sub.name, new RegExp(`^${info.name}\\|[^|]+$`));
     }
   });
 
@@ -167,7 +171,8 @@ describe('command table', () => {
       }
       for (const field of ['summary', 'group', 'complexity']) {
         const value = entry.get(field);
-        if (typeof value !== 'string' || value.trim() === '') problems.push(`${info.name}: ${field}`);
+        if (typeof value !== 'string' || value.trim() === '')
+          problems.push(`${info.name}: ${field}`);
       }
       if (!/^\d+\.\d+\.\d+$/.test(String(entry.get('since')))) problems.push(`${info.name}: since`);
     }
@@ -179,10 +184,22 @@ describe('command table', () => {
     try {
       assert.equal(await client.call('COMMAND', 'COUNT'), table.length);
       const listed = (await client.call('COMMAND', 'LIST')) as string[];
-      assert.deepEqual(listed, allRows(table).map((info) => info.name));
-      const admin = (await client.call('COMMAND', 'LIST', 'FILTERBY', 'ACLCAT', 'admin')) as string[];
+      assert.deepEqual(
+        listed,
+        allRows(table).map((info) => info.name),
+      );
+      const admin = (await client.call(
+        'COMMAND',
+        'LIST',
+        'FILTERBY',
+        'ACLCAT',
+        'admin',
+      )) as string[];
       const expected = allRows(table).filter((info) => info.categories.includes('@admin'));
-      assert.deepEqual(admin, expected.map((info) => info.name));
+      assert.deepEqual(
+        admin,
+        expected.map((info) => info.name),
+      );
     } finally {
       client.disconnect();
     }
@@ -194,8 +211,10 @@ function compareRows(ours: CommandInfo, theirs: CommandInfo): string[] {
   const differences: string[] = [];
   const sameSet = (a: string[], b: string[]): boolean =>
     a.length === b.length && [...a].sort().every((value, i) => value === [...b].sort()[i]);
-  const show = (what: string, a: unknown, b: unknown): void => {
-    differences.push(`${ours.name} ${what}: damselfly ${JSON.stringify(a)}, redis ${JSON.stringify(b)}`);
+  const show = (field: string, a: unknown, b: unknown): void => {
+    differences.push(
+      `${ours.name} ${field}: damselfly ${JSON.stringify(a)}, redis ${JSON.stringify(b)}`,
+    );
   };
   if (ours.arity !== theirs.arity) show('arity', ours.arity, theirs.arity);
   if (!sameSet(ours.flags, theirs.flags)) show('flags', ours.flags, theirs.flags);
@@ -251,8 +270,10 @@ describe('command table against redis-server', { skip: redisServerSkipReason() }
       if (reference === undefined) continue;
       for (const field of ['group', 'since']) {
         if (fields.get(field) !== reference.get(field)) {
-          differences.push(`${name} ${field}: damselfly ${String(fields.get(field))}, ` +
-            `redis ${String(reference.get(field))}`);
+          differences.push(
+            `${name} ${field}: damselfly ${String(fields.get(field))}, ` +
+              `redis ${String(reference.get(field))}`,
+          );
         }
       }
     }
@@ -261,19 +282,24 @@ describe('command table against redis-server', { skip: redisServerSkipReason() }
   });
 
   test('COMMAND INFO replies', async () => {
-    await assertDifferential(damselfly, redis, [
-      ['COMMAND', 'INFO', 'get'],
-      ['COMMAND', 'INFO', 'GET', 'nosuch', 'CONFIG|RESETSTAT'],
-      ['COMMAND', 'INFO', 'config|get'],
-      ['COMMAND', 'INFO', 'CONFIG|SET|x'],
-      ['COMMAND', 'INFO', 'nosuch'],
-      ['COMMAND', 'DOCS', 'nosuch'],
-      ['HELLO', '3'],
-      ['COMMAND', 'INFO', 'get', 'nosuch'],
-      ['COMMAND', 'INFO', 'client|id'],
-      ['COMMAND', 'DOCS', 'nosuch'],
-      ['HELLO', '2'],
-    ], { normalize: [[/\$2\r\nid\r\n:\d+\r\n/, 'id']] });
+    await assertDifferential(
+      damselfly,
+      redis,
+      [
+        ['COMMAND', 'INFO', 'get'],
+        ['COMMAND', 'INFO', 'GET', 'nosuch', 'CONFIG|RESETSTAT'],
+        ['COMMAND', 'INFO', 'config|get'],
+        ['COMMAND', 'INFO', 'CONFIG|SET|x'],
+        ['COMMAND', 'INFO', 'nosuch'],
+        ['COMMAND', 'DOCS', 'nosuch'],
+        ['HELLO', '3'],
+        ['COMMAND', 'INFO', 'get', 'nosuch'],
+        ['COMMAND', 'INFO', 'client|id'],
+        ['COMMAND', 'DOCS', 'nosuch'],
+        ['HELLO', '2'],
+      ],
+      { normalize: [[/\$2\r\nid\r\n:\d+\r\n/, 'id']] },
+    );
   });
 
   test('COMMAND GETKEYS and GETKEYSANDFLAGS replies', async () => {

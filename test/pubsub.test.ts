@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
@@ -133,5 +134,32 @@ describe('pub/sub through clients', () => {
     const publisher = new Redis({ port: damselfly.port, retryStrategy: () => null });
     assert.equal(await publisher.publish('gone', 'x'), 0);
     publisher.disconnect();
+  });
+});
+
+describe('slow subscribers', () => {
+  test('a subscriber that does not read is disconnected at the pubsub limit', async () => {
+    const server = await startDamselfly({
+      args: ['--client-output-buffer-limit', 'pubsub 4mb 1mb 60'],
+    });
+    const socket = net.connect(server.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('SUBSCRIBE flood\r\n');
+    await sleep(100);
+    socket.pause();
+    let closed = false;
+    socket.on('close', () => {
+      closed = true;
+    });
+    const publisher = new Redis({ port: server.port, retryStrategy: () => null });
+    const message = 'x'.repeat(256 * 1024);
+    let receivers = 1;
+    for (let i = 0; i < 400 && receivers > 0; i++) receivers = await publisher.publish('flood', message);
+    assert.equal(receivers, 0, 'the subscriber was never cut off');
+    const info = await publisher.info('clients');
+    assert.match(info, /connected_clients:1\r\n/);
+    publisher.disconnect();
+    socket.destroy();
+    assert.ok(closed || socket.destroyed);
   });
 });

@@ -201,7 +201,8 @@ function selectListedClients(client: Client, args: string[]): Client[] {
   }
   const listed: Client[] = [];
   for (const id of ids) {
-    const found = id > 0n && id <= BigInt(Number.MAX_SAFE_INTEGER) && server.clients.get(Number(id));
+    const found =
+      id > 0n && id <= BigInt(Number.MAX_SAFE_INTEGER) && server.clients.get(Number(id));
     if (found) listed.push(found);
   }
   return listed;
@@ -349,7 +350,7 @@ const CLIENT_HELP = [
   'NO-EVICT (ON|OFF)',
   '    Exempt this connection from client eviction, or stop exempting it.',
   'NO-TOUCH (ON|OFF)',
-  '    Keep the commands of this connection from updating keys\' access time.',
+  "    Keep the commands of this connection from updating keys' access time.",
   'SETINFO <LIB-NAME|LIB-VER> <value>',
   '    Record the name or version of the client library.',
   'SETNAME <name>',
@@ -396,20 +397,37 @@ export const clientCommands: RegisteredCommand[] = [
       sub('id', 2, PLAIN, '5.0.0', 'Returns the id of the connection.', clientId),
       sub('setname', 3, PLAIN, '2.6.9', 'Names the connection.', clientSetName),
       sub('getname', 2, PLAIN, '2.6.9', 'Returns the name of the connection.', clientGetName),
-      sub('setinfo', 4, PLAIN, '7.2.0', 'Records the client library name or version.',
-        clientSetInfo),
+      sub(
+        'setinfo',
+        4,
+        PLAIN,
+        '7.2.0',
+        'Records the client library name or version.',
+        clientSetInfo,
+      ),
       sub('info', 2, PLAIN, '6.2.0', 'Describes the connection.', clientInfo),
-      sub('list', -2, ADMIN, '2.4.0', 'Describes every client connection.', clientList,
-        PER_CLIENT),
+      sub('list', -2, ADMIN, '2.4.0', 'Describes every client connection.', clientList, PER_CLIENT),
       sub('kill', -3, ADMIN, '2.4.0', 'Closes client connections.', clientKill, PER_CLIENT),
-      sub('no-evict', 3, ADMIN, '7.0.0', 'Exempts the connection from client eviction.',
-        clientNoEvict),
-      sub('no-touch', 3, PLAIN, '7.2.0', 'Keeps the connection\'s commands from updating ' +
-        'key access times.', clientNoTouch),
-      sub('getredir', 2, PLAIN, '6.0.0', 'Returns the tracking redirection id.',
-        clientGetRedir),
-      sub('help', 2, ['loading', 'stale'], '5.0.0', 'Describes the CLIENT subcommands.',
-        (client) => writeSubcommandHelp(client, 'CLIENT', CLIENT_HELP)),
+      sub(
+        'no-evict',
+        3,
+        ADMIN,
+        '7.0.0',
+        'Exempts the connection from client eviction.',
+        clientNoEvict,
+      ),
+      sub(
+        'no-touch',
+        3,
+        PLAIN,
+        '7.2.0',
+        "Keeps the connection's commands from updating " + 'key access times.',
+        clientNoTouch,
+      ),
+      sub('getredir', 2, PLAIN, '6.0.0', 'Returns the tracking redirection id.', clientGetRedir),
+      sub('help', 2, ['loading', 'stale'], '5.0.0', 'Describes the CLIENT subcommands.', (client) =>
+        writeSubcommandHelp(client, 'CLIENT', CLIENT_HELP),
+      ),
     ],
   }),
 ];

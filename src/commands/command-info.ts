@@ -450,18 +450,49 @@ export const commandInfoCommands: RegisteredCommand[] = [
     handler: commandAll,
     subcommands: [
       sub('count', 2, '2.8.13', 'O(1)', 'Counts the commands of the server.', commandCount),
-      sub('info', -2, '2.8.13', PER_COMMAND, 'Describes the given commands, or all of them.',
-        commandInfo),
-      sub('docs', -2, '7.0.0', PER_COMMAND, 'Documents the given commands, or all of them.',
-        commandDocs),
-      sub('list', -2, '7.0.0', PER_COMMAND, 'Lists the names of the commands, optionally ' +
-        'filtered.', commandList),
-      sub('getkeys', -4, '2.8.13', PER_ARGUMENT, 'Extracts the key arguments of a full ' +
-        'command.', commandGetKeys),
-      sub('getkeysandflags', -4, '7.0.0', PER_ARGUMENT, 'Extracts the key arguments of a ' +
-        'full command and their access flags.', commandGetKeysAndFlags),
-      sub('help', 2, '5.0.0', 'O(1)', 'Describes the COMMAND subcommands.',
-        (client) => writeSubcommandHelp(client, 'COMMAND', COMMAND_HELP)),
+      sub(
+        'info',
+        -2,
+        '2.8.13',
+        PER_COMMAND,
+        'Describes the given commands, or all of them.',
+        commandInfo,
+      ),
+      sub(
+        'docs',
+        -2,
+        '7.0.0',
+        PER_COMMAND,
+        'Documents the given commands, or all of them.',
+        commandDocs,
+      ),
+      sub(
+        'list',
+        -2,
+        '7.0.0',
+        PER_COMMAND,
+        'Lists the names of the commands, optionally ' + 'filtered.',
+        commandList,
+      ),
+      sub(
+        'getkeys',
+        -4,
+        '2.8.13',
+        PER_ARGUMENT,
+        'Extracts the key arguments of a full ' + 'command.',
+        commandGetKeys,
+      ),
+      sub(
+        'getkeysandflags',
+        -4,
+        '7.0.0',
+        PER_ARGUMENT,
+        'Extracts the key arguments of a ' + 'full command and their access flags.',
+        commandGetKeysAndFlags,
+      ),
+      sub('help', 2, '5.0.0', 'O(1)', 'Describes the COMMAND subcommands.', (client) =>
+        writeSubcommandHelp(client, 'COMMAND', COMMAND_HELP),
+      ),
     ],
   }),
 ];

@@ -111,9 +111,10 @@ function checkNames(client: Client, args: string[]): PendingChange[] {
     const name = args[i];
     const setting = findSetting(name);
     if (setting === undefined) throw new CommandError(ERR.unknownConfig(name));
-    if (!setting.mutable) throw new CommandError(ERR.configSetFailed(name, 'can\'t set immutable config'));
+    if (!setting.mutable)
+      throw new CommandError(ERR.configSetFailed(name, "can't set immutable config"));
     if (setting.protected === true && !allowsProtected(client)) {
-      throw new CommandError(ERR.configSetFailed(name, 'can\'t set protected config'));
+      throw new CommandError(ERR.configSetFailed(name, "can't set protected config"));
     }
     const lower = name.toLowerCase();
     if (changes.some((change) => change.name === lower)) {
@@ -131,7 +132,7 @@ function checkNames(client: Client, args: string[]): PendingChange[] {
 function normalizeNotifyEvents(text: string): string {
   const settings = parseNotifySettings(text);
   if (settings === null) {
-    throw new InvalidSettingError('Invalid event class character. Use \'Ag$lshzxeKEtmdn\'.');
+    throw new InvalidSettingError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
   }
   const classes = settings.classes;
   const all = [...'g$lshzxetd'].every((letter) => classes.has(letter));
@@ -229,8 +230,10 @@ function configRewrite(client: Client): void {
   try {
     rewriteConfigFile(server.configFile, server.config);
   } catch (error) {
-    server.logger.warn({ err: (error as Error).message, file: server.configFile },
-      'CONFIG REWRITE failed');
+    server.logger.warn(
+      { err: (error as Error).message, file: server.configFile },
+      'CONFIG REWRITE failed',
+    );
     throw new CommandError(ERR.rewriteFailed(describeSystemError(error)));
   }
   server.logger.info({ file: server.configFile }, 'config file rewritten by CONFIG REWRITE');
@@ -279,7 +282,9 @@ function settingLines(setting: Setting, config: Config): string[] {
   const value = config.get(name);
   switch (setting.type) {
     case 'save': {
-      const words = String(value).split(' ').filter((word) => word !== '');
+      const words = String(value)
+        .split(' ')
+        .filter((word) => word !== '');
       if (words.length === 0) return ['save ""'];
       const lines: string[] = [];
       for (let i = 0; i + 1 < words.length; i += 2) lines.push(`save ${words[i]} ${words[i + 1]}`);
@@ -329,7 +334,9 @@ export function rewriteConfigText(original: string, config: Config): string {
       output.push(...settingLines(setting, config));
     }
   }
-  const missing = SETTINGS.filter((setting) => !written.has(setting) && shouldAppend(setting, config));
+  const missing = SETTINGS.filter(
+    (setting) => !written.has(setting) && shouldAppend(setting, config),
+  );
   if (missing.length > 0 && !output.includes(REWRITE_MARKER)) output.push(REWRITE_MARKER);
   for (const setting of missing) output.push(...settingLines(setting, config));
   return `${output.join('\n')}\n`;
@@ -398,18 +405,24 @@ export const configCommands: RegisteredCommand[] = [
     arity: -2,
     group: 'server',
     since: '2.0.0',
-    summary: 'Reads and changes the server\'s settings.',
+    summary: "Reads and changes the server's settings.",
     complexity: 'Depends on subcommand.',
     handler: () => undefined,
     subcommands: [
       sub('get', -3, ADMIN, '2.0.0', 'Returns the values of settings.', configGet, PER_SETTING),
       sub('set', -4, ADMIN, '2.0.0', 'Changes settings, all or none.', configSet, PER_SETTING),
-      sub('resetstat', 2, ADMIN, '2.0.0', 'Zeroes the statistics INFO reports.',
-        configResetStat),
-      sub('rewrite', 2, ADMIN, '2.8.0', 'Writes the settings in force to the config file.',
-        configRewrite),
-      sub('help', 2, ['loading', 'stale'], '5.0.0', 'Describes the CONFIG subcommands.',
-        (client) => writeSubcommandHelp(client, 'CONFIG', CONFIG_HELP)),
+      sub('resetstat', 2, ADMIN, '2.0.0', 'Zeroes the statistics INFO reports.', configResetStat),
+      sub(
+        'rewrite',
+        2,
+        ADMIN,
+        '2.8.0',
+        'Writes the settings in force to the config file.',
+        configRewrite,
+      ),
+      sub('help', 2, ['loading', 'stale'], '5.0.0', 'Describes the CONFIG subcommands.', (client) =>
+        writeSubcommandHelp(client, 'CONFIG', CONFIG_HELP),
+      ),
     ],
   }),
 ];

@@ -2,28 +2,10 @@ import { findSetting, SETTINGS, type Setting } from './settings';
 
 export type SettingValue = number | boolean | string;
 
-/** Thrown for a value a setting does not accept; the message follows Redis's CONFIG SET texts. */
-export class InvalidSettingError extends Error {}
+import { InvalidSettingError } from './errors';
+import { parseMemory } from './memory';
 
-const MEMORY_UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1000,
-  kb: 1024,
-  m: 1000 * 1000,
-  mb: 1024 * 1024,
-  g: 1000 * 1000 * 1000,
-  gb: 1024 * 1024 * 1024,
-};
-
-/** Parses a redis.conf memory value such as `100mb` or `1gb`; NaN when invalid. */
-export function parseMemory(text: string): number {
-  const match = /^(-?\d+)([a-z]*)$/i.exec(text.trim());
-  if (match === null) return NaN;
-  const unit = MEMORY_UNITS[match[2].toLowerCase()];
-  if (unit === undefined) return NaN;
-  return Number(match[1]) * unit;
-}
+export { InvalidSettingError, parseMemory };
 
 function checkBounds(setting: Setting, value: number): void {
   const min = setting.min ?? -Infinity;
@@ -77,7 +59,7 @@ export function parseSettingValue(setting: Setting, text: string): SettingValue 
     case 'save':
       return parseSaveRules(text);
     case 'string':
-      return text;
+      return setting.normalize ? setting.normalize(text) : text;
   }
 }
 

@@ -1,3 +1,5 @@
+import { InvalidSettingError } from './errors';
+import { formatOutputLimits, parseOutputLimits } from '../net/output-limits';
 /**
  * Every setting Damselfly reads, in one table: its type, default, bounds,
  * whether CONFIG SET may change it, and whether it is protected (changes the
@@ -22,9 +24,22 @@ export interface Setting {
   /** True when CONFIG GET must never show the value. */
   readonly secret?: boolean;
   readonly aliases?: readonly string[];
+  /**
+   * For `string` settings with a syntax of their own: returns the value in
+   * the form CONFIG GET shows, or throws InvalidSettingError.
+   */
+  readonly normalize?: (text: string) => string;
   /** Help text for `--help`: what the setting controls, with its unit. */
   readonly help: string;
 }
+
+function normalizeOutputLimits(text: string): string {
+  const limits = parseOutputLimits(text, parseOutputLimits(DEFAULT_OUTPUT_LIMITS) ?? undefined);
+  if (limits === null) throw new InvalidSettingError('Wrong number of arguments in buffer limit configuration.');
+  return formatOutputLimits(limits);
+}
+
+const DEFAULT_OUTPUT_LIMITS = 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60';
 
 const GB = 1024 * 1024 * 1024;
 const MB = 1024 * 1024;
@@ -79,6 +94,11 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'encryption-key-file', type: 'string', default: '', mutable: false, protected: true,
     help: 'file with the AES-256 key(s) for snapshots and append-only files, 64 hex ' +
       'characters per line, current key first (empty: files are not encrypted)' },
+  { name: 'client-output-buffer-limit', type: 'string',
+    default: DEFAULT_OUTPUT_LIMITS,
+    mutable: true, normalize: normalizeOutputLimits,
+    help: 'per class (normal, replica, pubsub): hard limit, soft limit and soft seconds ' +
+      'for replies waiting to be sent; a client past them is disconnected (0: no limit)' },
   { name: 'requirepass', type: 'string', default: '', mutable: true, secret: true,
     help: 'password of the default user (empty: no password)' },
   { name: 'protected-mode', type: 'bool', default: 'yes', mutable: true,

@@ -3,6 +3,7 @@ import { RespParser, UNAUTHENTICATED_LIMITS, type ParserLimits } from '../protoc
 import { Client, type Transport } from '../engine/client';
 import { dispatch } from '../engine/dispatch';
 import type { Server } from '../engine/server';
+import { OutputLimitCheck, parseOutputLimits, type OutputLimits } from './output-limits';
 
 /** Clients whose replies were produced outside their own read batch, flushed together. */
 const pendingFlush = new Set<Connection>();
@@ -12,6 +13,18 @@ function flushPending(): void {
   flushScheduled = false;
   for (const connection of pendingFlush) connection.flush();
   pendingFlush.clear();
+}
+
+let cachedLimitsText = '';
+let cachedLimits: OutputLimits | null = null;
+
+/** Parses `client-output-buffer-limit`, reusing the result while the setting is unchanged. */
+function outputLimits(text: string): OutputLimits {
+  if (cachedLimits === null || text !== cachedLimitsText) {
+    cachedLimits = parseOutputLimits(text) as OutputLimits;
+    cachedLimitsText = text;
+  }
+  return cachedLimits;
 }
 
 /** Reads the parser limits from the settings in force. */
@@ -35,6 +48,7 @@ export class Connection implements Transport {
   readonly #parser: RespParser;
   #closed = false;
   #processing = false;
+  readonly #outputCheck = new OutputLimitCheck();
   /** Replies wait for the append-only file's fsync (`appendfsync always`). */
   #holding = false;
 
@@ -129,6 +143,21 @@ export class Connection implements Transport {
     const bytes = writer.take();
     this.#server.stats.netOutputBytes += bytes.length;
     if (!this.#socket.write(bytes)) this.#socket.pause();
+    if (this.#socket.writableLength > 0) this.#checkOutputLimit();
+  }
+
+  /** Disconnects a client whose unsent replies passed `client-output-buffer-limit`. */
+  #checkOutputLimit(): void {
+    const limits = outputLimits(this.#server.config.string('client-output-buffer-limit'));
+    const kind = this.client.subscriptionCount > 0 ? 'pubsub' : 'normal';
+    const pending = this.#socket.writableLength;
+    if (!this.#outputCheck.exceeded(limits[kind], pending, Date.now())) return;
+    this.#server.stats.outputLimitDisconnections++;
+    this.#server.logger.warn(
+      { client: this.client.id, addr: this.remoteAddress, class: kind, pending },
+      'client output buffer limit reached, closing client',
+    );
+    this.#destroy();
   }
 
   flushSoon(): void {

@@ -68,7 +68,7 @@ interface Samples {
 
 const samplesByServer = new WeakMap<Server, Samples>();
 
-/** Memory in use by the process's data: the JavaScript heap plus Buffers and other native memory. */
+/** Returns the memory in use: the JavaScript heap plus Buffers and other native memory. */
 function usedMemory(): number {
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.external;
@@ -278,7 +278,8 @@ function loadingFields(server: Server): InfoField[] {
   const state = server.persistence;
   if (!state.loading) return [];
   const elapsed = Math.max(1, Math.floor((Date.now() - state.loadingStartedAt) / 1000));
-  const fraction = state.loadingTotalBytes > 0 ? state.loadingLoadedBytes / state.loadingTotalBytes : 0;
+  const fraction =
+    state.loadingTotalBytes > 0 ? state.loadingLoadedBytes / state.loadingTotalBytes : 0;
   const rate = state.loadingLoadedBytes / elapsed;
   const remaining = state.loadingTotalBytes - state.loadingLoadedBytes;
   return [
@@ -493,7 +494,8 @@ function keyspaceSection(server: Server): InfoField[] {
   const fields: InfoField[] = [];
   for (const db of server.databases) {
     if (db.size === 0) continue;
-    const value = `keys=${db.size},expires=${db.expires.size},avg_ttl=${averageTtl(db.expires, now)}`;
+    const averageTtlMs = averageTtl(db.expires, now);
+    const value = `keys=${db.size},expires=${db.expires.size},avg_ttl=${averageTtlMs}`;
     fields.push([`db${db.id}`, value]);
   }
   return fields;
@@ -533,7 +535,8 @@ export function selectSections(requested: readonly string[]): Set<string> {
   const selected = new Set<string>();
   for (const word of requested) {
     const name = word.toLowerCase();
-    if (name === 'all' || name === 'everything') SECTION_TITLES.forEach((_, key) => selected.add(key));
+    if (name === 'all' || name === 'everything')
+      SECTION_TITLES.forEach((_, key) => selected.add(key));
     else if (name === 'default') DEFAULT_SECTIONS.forEach((key) => selected.add(key));
     else if (SECTION_TITLES.has(name)) selected.add(name);
   }
