@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Config } from '../config/config';
 import { Database } from '../store/database';
 import { hashPassword, passwordMatches } from '../security/passwords';
+import { BlockingState } from './blocking';
 import type { Client } from './client';
 import type { RegisteredCommand } from './command';
 import { parseNotifySettings, type NotifySettings } from './notify';
@@ -93,6 +94,8 @@ export class Server {
   notifySettings: NotifySettings | null = null;
   /** Cleanups of per-client state (watched keys, subscriptions, blocking) on disconnect. */
   readonly clientGoneHooks: ((client: Client) => void)[] = [];
+  /** Clients waiting in blocking commands (BLPOP, BZPOPMIN, ...), and the keys made ready. */
+  readonly blocking = new BlockingState(this);
 
   constructor(config: Config, logger: Logger, runId: string) {
     this.config = config;
