@@ -44,7 +44,10 @@ function auth(client: Client, args: string[]): void {
     throw new CommandError(ERR.authNotConfigured);
   }
   if (!server.authenticate(user, password)) {
-    server.logger.info({ client: client.id, user, addr: client.transport.remoteAddress }, 'authentication failed');
+    server.logger.info(
+      { client: client.id, user, addr: client.transport.remoteAddress },
+      'authentication failed',
+    );
     throw new CommandError(ERR.wrongPass);
   }
   client.user = user;
@@ -113,9 +116,11 @@ function hello(client: Client, args: string[]): void {
     client.authenticated = true;
   }
   if (!client.authenticated) {
-    throw new CommandError('NOAUTH HELLO must be called with the client already authenticated, ' +
-      'otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the ' +
-      'client and select the RESP protocol version at the same time');
+    throw new CommandError(
+      'NOAUTH HELLO must be called with the client already authenticated, ' +
+        'otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the ' +
+        'client and select the RESP protocol version at the same time',
+    );
   }
   if (options.name !== null) {
     if (!isValidClientName(options.name)) throw new CommandError(ERR.clientNameSpaces);
@@ -150,28 +155,73 @@ function reset(client: Client): void {
 }
 
 export const connectionCommands: RegisteredCommand[] = [
-  command({ name: 'ping', arity: -1, flags: ['fast'], categories: ['connection'],
-    group: 'connection', summary: 'Returns PONG, or the given message.', handler: ping }),
-  command({ name: 'echo', arity: 2, flags: ['fast'], categories: ['connection'],
-    group: 'connection', summary: 'Returns the given string.',
-    handler: (client, args) => client.reply.bulk(args[1]) }),
-  command({ name: 'quit', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth',
-    'allow_busy'], categories: ['connection'], group: 'connection',
-  summary: 'Closes the connection.', handler: quit }),
-  command({ name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'],
-    categories: ['connection'], group: 'connection', summary: 'Changes the selected database.',
-    handler: select }),
-  command({ name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth',
-    'allow_busy'], categories: ['connection'], group: 'connection', since: '1.0.0',
-  summary: 'Authenticates the connection.', handler: (client, args) => {
-    if (args.length > 3) throw new CommandError(ERR.syntax);
-    auth(client, args);
-  } }),
-  command({ name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth',
-    'allow_busy'], categories: ['connection'], group: 'connection', since: '6.0.0',
-  summary: 'Handshakes with the server: protocol version, authentication, name.',
-  handler: hello }),
-  command({ name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth',
-    'allow_busy'], categories: ['connection'], group: 'connection', since: '6.2.0',
-  summary: 'Resets the connection to its initial state.', handler: reset }),
+  command({
+    name: 'ping',
+    arity: -1,
+    flags: ['fast'],
+    categories: ['connection'],
+    group: 'connection',
+    summary: 'Returns PONG, or the given message.',
+    handler: ping,
+  }),
+  command({
+    name: 'echo',
+    arity: 2,
+    flags: ['loading', 'stale', 'fast'],
+    categories: ['connection'],
+    group: 'connection',
+    summary: 'Returns the given string.',
+    handler: (client, args) => client.reply.bulk(args[1]),
+  }),
+  command({
+    name: 'quit',
+    arity: -1,
+    flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+    categories: ['connection'],
+    group: 'connection',
+    summary: 'Closes the connection.',
+    handler: quit,
+  }),
+  command({
+    name: 'select',
+    arity: 2,
+    flags: ['loading', 'stale', 'fast'],
+    categories: ['connection'],
+    group: 'connection',
+    summary: 'Changes the selected database.',
+    handler: select,
+  }),
+  command({
+    name: 'auth',
+    arity: -2,
+    flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+    categories: ['connection'],
+    group: 'connection',
+    since: '1.0.0',
+    summary: 'Authenticates the connection.',
+    handler: (client, args) => {
+      if (args.length > 3) throw new CommandError(ERR.syntax);
+      auth(client, args);
+    },
+  }),
+  command({
+    name: 'hello',
+    arity: -1,
+    flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+    categories: ['connection'],
+    group: 'connection',
+    since: '6.0.0',
+    summary: 'Handshakes with the server: protocol version, authentication, name.',
+    handler: hello,
+  }),
+  command({
+    name: 'reset',
+    arity: 1,
+    flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+    categories: ['connection'],
+    group: 'connection',
+    since: '6.2.0',
+    summary: 'Resets the connection to its initial state.',
+    handler: reset,
+  }),
 ];

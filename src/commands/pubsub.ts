@@ -51,7 +51,9 @@ function spublish(client: Client, args: string[]): void {
 }
 
 function listNames(client: Client, table: Map<string, Set<Client>>, pattern?: string): void {
-  const names = [...table.keys()].filter((name) => pattern === undefined || globMatch(pattern, name));
+  const names = [...table.keys()].filter(
+    (name) => pattern === undefined || globMatch(pattern, name),
+  );
   client.reply.bulkArray(names);
 }
 
@@ -79,19 +81,38 @@ const PUBSUB_HELP = [
   '    Print this help.',
 ];
 
-function pubsubSubcommand(name: string, arity: number, handler: (c: Client, a: string[]) => void) {
-  return command({ name: `pubsub|${name}`, arity, flags: ['pubsub', 'loading', 'stale'],
-    group: 'pubsub', summary: `PUBSUB ${name.toUpperCase()}.`, since: '2.8.0', handler });
+function pubsubSubcommand(
+  name: string,
+  arity: number,
+  since: string,
+  handler: (c: Client, a: string[]) => void,
+) {
+  const flags =
+    name === 'help' ? (['loading', 'stale'] as const) : (['pubsub', 'loading', 'stale'] as const);
+  return command({
+    name: `pubsub|${name}`,
+    arity,
+    flags: [...flags],
+    group: 'pubsub',
+    summary: `PUBSUB ${name.toUpperCase()}.`,
+    since,
+    handler,
+  });
 }
 
 const pubsubSubcommands = [
-  pubsubSubcommand('channels', -2, (c, a) => listNames(c, c.server.pubsub.channels, a[2])),
-  pubsubSubcommand('numsub', -2, (c, a) => countSubscribers(c, c.server.pubsub.channels, a.slice(2))),
-  pubsubSubcommand('numpat', 2, (c) => c.reply.int(c.server.pubsub.patterns.size)),
-  pubsubSubcommand('shardchannels', -2, (c, a) => listNames(c, c.server.pubsub.shardChannels, a[2])),
-  pubsubSubcommand('shardnumsub', -2,
-    (c, a) => countSubscribers(c, c.server.pubsub.shardChannels, a.slice(2))),
-  pubsubSubcommand('help', 2, (c) => {
+  pubsubSubcommand('channels', -2, '2.8.0', (c, a) => listNames(c, c.server.pubsub.channels, a[2])),
+  pubsubSubcommand('numsub', -2, '2.8.0', (c, a) =>
+    countSubscribers(c, c.server.pubsub.channels, a.slice(2)),
+  ),
+  pubsubSubcommand('numpat', 2, '2.8.0', (c) => c.reply.int(c.server.pubsub.patterns.size)),
+  pubsubSubcommand('shardchannels', -2, '7.0.0', (c, a) =>
+    listNames(c, c.server.pubsub.shardChannels, a[2]),
+  ),
+  pubsubSubcommand('shardnumsub', -2, '7.0.0', (c, a) =>
+    countSubscribers(c, c.server.pubsub.shardChannels, a.slice(2)),
+  ),
+  pubsubSubcommand('help', 2, '6.2.0', (c) => {
     c.reply.array(PUBSUB_HELP.length);
     for (const line of PUBSUB_HELP) c.reply.simple(line);
   }),
@@ -102,32 +123,90 @@ resetHooks.push((client) => client.server.pubsub.forget(client));
 const SUBSCRIBE_FLAGS = ['pubsub', 'noscript', 'loading', 'stale'] as const;
 
 export const pubsubCommands: RegisteredCommand[] = [
-  command({ name: 'subscribe', arity: -2, flags: [...SUBSCRIBE_FLAGS], group: 'pubsub',
-    summary: 'Listens for messages on channels.', since: '2.0.0',
-    handler: subscriber('channels', 'subscribe') }),
-  command({ name: 'unsubscribe', arity: -1, flags: [...SUBSCRIBE_FLAGS], group: 'pubsub',
-    summary: 'Stops listening on channels.', since: '2.0.0',
-    handler: unsubscriber('channels', 'unsubscribe') }),
-  command({ name: 'psubscribe', arity: -2, flags: [...SUBSCRIBE_FLAGS], group: 'pubsub',
-    summary: 'Listens for messages on channels matching patterns.', since: '2.0.0',
-    handler: subscriber('patterns', 'psubscribe') }),
-  command({ name: 'punsubscribe', arity: -1, flags: [...SUBSCRIBE_FLAGS], group: 'pubsub',
-    summary: 'Stops listening on patterns.', since: '2.0.0',
-    handler: unsubscriber('patterns', 'punsubscribe') }),
-  command({ name: 'ssubscribe', arity: -2, flags: [...SUBSCRIBE_FLAGS], keys: [1, -1, 1],
-    group: 'pubsub', summary: 'Listens for messages on shard channels.', since: '7.0.0',
-    handler: subscriber('shardChannels', 'ssubscribe') }),
-  command({ name: 'sunsubscribe', arity: -1, flags: [...SUBSCRIBE_FLAGS], keys: [1, -1, 1],
-    group: 'pubsub', summary: 'Stops listening on shard channels.', since: '7.0.0',
-    handler: unsubscriber('shardChannels', 'sunsubscribe') }),
-  command({ name: 'publish', arity: 3, flags: ['pubsub', 'loading', 'stale', 'fast',
-    'may_replicate'], group: 'pubsub', summary: 'Posts a message to a channel.',
-  since: '2.0.0', handler: publish }),
-  command({ name: 'spublish', arity: 3, flags: ['pubsub', 'loading', 'stale', 'fast',
-    'may_replicate'], keys: [1, 1, 1], group: 'pubsub',
-  summary: 'Posts a message to a shard channel.', since: '7.0.0', handler: spublish }),
-  command({ name: 'pubsub', arity: -2, group: 'pubsub', summary: 'Inspects Pub/Sub state.',
-    since: '2.8.0', subcommands: pubsubSubcommands, handler: (client, args) => {
+  command({
+    name: 'subscribe',
+    arity: -2,
+    flags: [...SUBSCRIBE_FLAGS],
+    group: 'pubsub',
+    summary: 'Listens for messages on channels.',
+    since: '2.0.0',
+    handler: subscriber('channels', 'subscribe'),
+  }),
+  command({
+    name: 'unsubscribe',
+    arity: -1,
+    flags: [...SUBSCRIBE_FLAGS],
+    group: 'pubsub',
+    summary: 'Stops listening on channels.',
+    since: '2.0.0',
+    handler: unsubscriber('channels', 'unsubscribe'),
+  }),
+  command({
+    name: 'psubscribe',
+    arity: -2,
+    flags: [...SUBSCRIBE_FLAGS],
+    group: 'pubsub',
+    summary: 'Listens for messages on channels matching patterns.',
+    since: '2.0.0',
+    handler: subscriber('patterns', 'psubscribe'),
+  }),
+  command({
+    name: 'punsubscribe',
+    arity: -1,
+    flags: [...SUBSCRIBE_FLAGS],
+    group: 'pubsub',
+    summary: 'Stops listening on patterns.',
+    since: '2.0.0',
+    handler: unsubscriber('patterns', 'punsubscribe'),
+  }),
+  command({
+    name: 'ssubscribe',
+    arity: -2,
+    flags: [...SUBSCRIBE_FLAGS],
+    keys: [1, -1, 1],
+    group: 'pubsub',
+    summary: 'Listens for messages on shard channels.',
+    since: '7.0.0',
+    handler: subscriber('shardChannels', 'ssubscribe'),
+  }),
+  command({
+    name: 'sunsubscribe',
+    arity: -1,
+    flags: [...SUBSCRIBE_FLAGS],
+    keys: [1, -1, 1],
+    group: 'pubsub',
+    summary: 'Stops listening on shard channels.',
+    since: '7.0.0',
+    handler: unsubscriber('shardChannels', 'sunsubscribe'),
+  }),
+  command({
+    name: 'publish',
+    arity: 3,
+    flags: ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'],
+    group: 'pubsub',
+    summary: 'Posts a message to a channel.',
+    since: '2.0.0',
+    handler: publish,
+  }),
+  command({
+    name: 'spublish',
+    arity: 3,
+    flags: ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'],
+    keys: [1, 1, 1],
+    group: 'pubsub',
+    summary: 'Posts a message to a shard channel.',
+    since: '7.0.0',
+    handler: spublish,
+  }),
+  command({
+    name: 'pubsub',
+    arity: -2,
+    group: 'pubsub',
+    summary: 'Inspects Pub/Sub state.',
+    since: '2.8.0',
+    subcommands: pubsubSubcommands,
+    handler: (client, args) => {
       throw new CommandError(unknownSubcommand('pubsub', args[1]));
-    } }),
+    },
+  }),
 ];
