@@ -4,7 +4,7 @@
  * every temporary directory after the test file's last test and on exit.
  */
 
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, SpawnOptions, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -21,6 +21,13 @@ export interface ExitStatus {
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 const OUTPUT_POLL_MS = 20;
+
+/**
+ * Path of util-linux's setpriv, which gives each server a parent-death signal
+ * (SIGKILL). Servers then die even when a SIGKILL ends the test process before
+ * any cleanup can run. Undefined where setpriv is missing, as outside Linux.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => fs.existsSync(file));
 
 const liveServers = new Set<ServerProcess>();
 const tempDirs = new Set<string>();
@@ -45,7 +52,7 @@ export class ServerProcess {
     this.host = '127.0.0.1';
     this.port = port;
     this.dir = dir;
-    this.child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawnWithParentDeathSignal(command, args);
     this.child.stdout?.on('data', (chunk: Buffer) => this.#stdout.push(chunk));
     this.child.stderr?.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
     this.exited = new Promise((resolve) => {
@@ -198,6 +205,19 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Spawns `command` through setpriv --pdeathsig KILL when both exist. setpriv
+ * replaces itself with the command (execve), so the child's pid is the server's.
+ */
+function spawnWithParentDeathSignal(command: string, args: string[]): ChildProcess {
+  const options: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'] };
+  if (SETPRIV === undefined || !path.isAbsolute(command) || !fs.existsSync(command)) {
+    return spawn(command, args, options);
+  }
+
+  return spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args], options);
+}
+
 function removeTempDirs(): void {
   for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
   tempDirs.clear();
@@ -225,7 +245,7 @@ function tail(text: string, lines = 20): string {
 
 // Servers must not outlive the test file: stop them after its last test, and
 // kill them if the process exits early or is interrupted. A SIGKILL of this
-// process itself cannot be caught, so its servers would survive that.
+// process cannot be caught, so only setpriv's parent-death signal covers it.
 after(stopAllServers);
 process.on('exit', killAllNow);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

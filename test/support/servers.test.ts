@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 
 import { RawClient } from './raw-client';
-import { ServerProcess } from './server-process';
+import { ServerProcess, sleep } from './server-process';
 import {
   findFreePort,
   memcachedSkipReason,
@@ -12,16 +15,24 @@ import {
   startRedisServer,
 } from './servers';
 
-/** Returns whether a process with this id still exists. */
+/** Returns whether a process with this id is running. A zombie counts as dead. */
 function isAlive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
 
   try {
-    process.kill(pid, 0);
-    return true;
+    // The third field of /proc/PID/stat is the state, and Z means zombie.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.split(') ')[1]?.[0] !== 'Z';
   } catch {
     return false;
   }
+}
+
+/** Waits up to `timeoutMs` for the process to die and returns whether it did. */
+async function waitForDeath(pid: number, timeoutMs = 2000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(20);
+  return !isAlive(pid);
 }
 
 /** Spawns node running `source` as a stand-in server. */
@@ -82,6 +93,29 @@ describe('ServerProcess', () => {
     assert.equal(status.signal, 'SIGKILL');
     assert.equal(isAlive(server.pid), false);
   });
+
+  test(
+    'kills servers when the test process is killed',
+    { skip: process.platform !== 'linux' },
+    async () => {
+      // A separate node process starts a stand-in server, prints its pid and
+      // then SIGKILLs itself, so no cleanup code of its own can run.
+      const modulePath = path.join(__dirname, 'server-process.js');
+      const script = [
+        `const { ServerProcess } = require(${JSON.stringify(modulePath)});`,
+        `const server = new ServerProcess('stand-in', process.execPath,`,
+        `  ['-e', 'setInterval(() => {}, 1000)'], 0, '');`,
+        'console.log(server.pid);',
+        "setTimeout(() => process.kill(process.pid, 'SIGKILL'), 200);",
+      ].join('\n');
+      const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+      const pid = Number(/^\d+$/m.exec(result.stdout)?.[0]);
+
+      assert.equal(result.signal, 'SIGKILL');
+      assert.ok(pid > 0, `no pid in output: ${result.stdout}`);
+      assert.equal(await waitForDeath(pid), true, `server ${pid} outlived its parent`);
+    },
+  );
 
   test('reports a command that cannot start', async () => {
     const server = new ServerProcess('missing', '/nonexistent/server', [], 0, '');
