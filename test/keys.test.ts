@@ -318,6 +318,66 @@ describe('generic key commands against redis-server', { skip: redisServerSkipRea
     ]);
   });
 
+  test('keyspace hits and misses', async () => {
+    const stats: Step = {
+      command: ['INFO', 'stats'],
+      normalize: (text: string) => (text.match(/keyspace_(hits|misses):\d+/g) ?? []).join(' '),
+    };
+    await assertDifferential(damselfly, redis, [
+      ['SET', 'a', '1'],
+      ['CONFIG', 'RESETSTAT'],
+      ['EXISTS', 'a', 'missing'],
+      ['TOUCH', 'a', 'missing'],
+      ['TYPE', 'a'],
+      ['TYPE', 'missing'],
+      ['TTL', 'a'],
+      ['PTTL', 'missing'],
+      ['EXPIRETIME', 'a'],
+      ['OBJECT', 'ENCODING', 'a'],
+      ['OBJECT', 'REFCOUNT', 'missing'],
+      ['COPY', 'a', 'b'],
+      ['COPY', 'missing', 'c'],
+      stats,
+      ['CONFIG', 'RESETSTAT'],
+      ['DEL', 'b', 'missing'],
+      ['EXPIRE', 'a', '100'],
+      ['PERSIST', 'a'],
+      ['RENAME', 'a', 'd'],
+      ['MOVE', 'd', '1'],
+      ['KEYS', '*'],
+      ['SCAN', '0'],
+      ['RANDOMKEY'],
+      ['DBSIZE'],
+      stats,
+      ['SET', 'e', '1'],
+      ['SCAN', '0', 'TYPE', 'string'],
+      stats,
+    ]);
+  });
+
+  test('RESP3 replies', async () => {
+    await assertDifferential(
+      damselfly,
+      redis,
+      [
+        ['RANDOMKEY'],
+        ['OBJECT', 'ENCODING', 'missing'],
+        ['OBJECT', 'FREQ', 'missing'],
+        ['TYPE', 'missing'],
+        ['KEYS', '*'],
+        ['SCAN', '0'],
+        ['SET', 'k', 'v'],
+        ['SCAN', '0'],
+        ['TTL', 'k'],
+        ['EXISTS', 'k'],
+        ['OBJECT', 'HELP'],
+        ['RENAME', 'missing', 'x'],
+        ['COPY', 'k', 'k'],
+      ],
+      { prelude: [['HELLO', '3']] },
+    );
+  });
+
   test('lazily expired keys count as missing', async () => {
     const setup: Step[] = [
       ['SET', 'gone', 'v', 'PX', '30'],
