@@ -2,7 +2,7 @@
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import type { StringValue } from '../store/types';
-import { toBigInt64 } from './arguments';
+import { toBigInt64, toInteger } from './arguments';
 import { writableString } from './lookup';
 import { notifyNewKey, notifyString } from './string-events';
 import {
@@ -17,6 +17,9 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 /** A signed 64-bit decimal has at most 20 characters. */
 const MAX_INTEGER_LENGTH = 20;
+/** Decimals this short are below 10^15, so adding a small increment stays exact. */
+const MAX_SMALL_LENGTH = 15;
+const MAX_SMALL_INCREMENT = 2n ** 52n;
 
 /** Parses a stored value as a signed 64-bit integer, or raises "not an integer". */
 function storedInteger(value: StringValue): bigint {
@@ -45,14 +48,29 @@ function storeCounter(
   client.server.dirty++;
 }
 
+/**
+ * Adds `increment` to a stored integer. Short values and small increments
+ * use plain numbers, whose sum stays below 2^53 and so is exact. The rest use
+ * BigInt, which finds results past 64 bits.
+ */
+function addToStored(current: StringValue | undefined, increment: bigint): number | bigint {
+  const base = current ?? '0';
+  const small = typeof base === 'string' && base.length <= MAX_SMALL_LENGTH;
+  if (small && increment >= -MAX_SMALL_INCREMENT && increment <= MAX_SMALL_INCREMENT) {
+    const value = toInteger(base);
+    if (value === null) throw new CommandError(ERR.notInteger);
+    return value + Number(increment);
+  }
+  const result = storedInteger(base) + increment;
+  if (result > INT64_MAX || result < INT64_MIN) throw new CommandError(ERR.overflow);
+  return result;
+}
+
 function incrementBy(client: Client, key: string, increment: bigint): void {
   const current = writableString(client, key);
-  const base = current === undefined ? 0n : storedInteger(current);
-  const result = base + increment;
-  if (result > INT64_MAX || result < INT64_MIN) throw new CommandError(ERR.overflow);
+  const result = addToStored(current, increment);
   storeCounter(client, key, String(result), current !== undefined, 'incrby');
-  const small = Number(result);
-  client.reply.int(Number.isSafeInteger(small) ? small : result);
+  client.reply.int(result);
 }
 
 function parseIncrement(text: string): bigint {
