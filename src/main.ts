@@ -80,7 +80,9 @@ async function start(argv: readonly string[]): Promise<void> {
     return;
   }
   if (argv.includes('--version') || argv.includes('-v')) {
-    process.stdout.write(`damselfly ${DAMSELFLY_VERSION} (redis ${REDIS_COMPATIBLE_VERSION} compatible)\n`);
+    process.stdout.write(
+      `damselfly ${DAMSELFLY_VERSION} (redis ${REDIS_COMPATIBLE_VERSION} compatible)\n`,
+    );
     return;
   }
   let config: Config;
@@ -164,7 +166,10 @@ async function start(argv: readonly string[]): Promise<void> {
 function warnAboutKeyFile(server: Server): void {
   const keyFile = server.config.string('encryption-key-file');
   if (keyFile !== '' && isKeyFileShared(keyFile)) {
-    server.logger.warn({ file: keyFile }, 'the encryption key file is readable by other users; chmod 600 it');
+    server.logger.warn(
+      { file: keyFile },
+      'the encryption key file is readable by other users; chmod 600 it',
+    );
   }
 }
 

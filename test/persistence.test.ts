@@ -90,7 +90,11 @@ describe('snapshots', () => {
     for (let i = 0; i < 50_000; i += 7) changes.set(`key:${i}`, 'after');
     for (let i = 0; i < 1000; i++) changes.set(`new:${i}`, 'after');
     await changes.exec();
-    for (let i = 0; i < 200 && (await redis.info('persistence')).includes('rdb_bgsave_in_progress:1'); i++) {
+    for (
+      let i = 0;
+      i < 200 && (await redis.info('persistence')).includes('rdb_bgsave_in_progress:1');
+      i++
+    ) {
       await sleep(50);
     }
     redis.disconnect();
@@ -199,7 +203,10 @@ describe('DUMP and RESTORE', () => {
     const redis = client(server.port);
     await redis.set('k', 'v');
     const payload = await redis.dumpBuffer('k');
-    await assert.rejects(redis.restore('k', 0, payload), /^ReplyError: BUSYKEY Target key name already exists\.$/);
+    await assert.rejects(
+      redis.restore('k', 0, payload),
+      /^ReplyError: BUSYKEY Target key name already exists\.$/,
+    );
     const damaged = Buffer.from(payload);
     damaged[1] ^= 0xff;
     await assert.rejects(
@@ -216,7 +223,10 @@ describe('DUMP and RESTORE', () => {
 });
 
 /** Increments a counter as fast as replies come; returns how many INCRs were acknowledged. */
-function hammer(port: number, stopAfterMs: number): Promise<{ acknowledged: number; times: number[] }> {
+function hammer(
+  port: number,
+  stopAfterMs: number,
+): Promise<{ acknowledged: number; times: number[] }> {
   const redis = new Redis({
     port,
     host: '127.0.0.1',
@@ -254,7 +264,10 @@ describe('append-only file', () => {
   test('with always, every acknowledged write survives kill -9', async () => {
     const dir = makeTempDir();
     for (let round = 0; round < 3; round++) {
-      const server = await startDamselfly({ dir, args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+      const server = await startDamselfly({
+        dir,
+        args: ['--appendonly', 'yes', '--appendfsync', 'always'],
+      });
       const probe = client(server.port);
       const before = Number((await probe.get('counter')) ?? 0);
       probe.disconnect();
@@ -266,7 +279,10 @@ describe('append-only file', () => {
       const restarted = await startDamselfly({ dir, args: ['--appendonly', 'yes'] });
       const reader = client(restarted.port);
       const after = Number(await reader.get('counter'));
-      assert.ok(after >= before + acknowledged, `round ${round}: ${after} < ${before} + ${acknowledged}`);
+      assert.ok(
+        after >= before + acknowledged,
+        `round ${round}: ${after} < ${before} + ${acknowledged}`,
+      );
       reader.disconnect();
       await restarted.stop();
     }
@@ -274,7 +290,10 @@ describe('append-only file', () => {
 
   test('with everysec, a crash loses at most about a second', async () => {
     const dir = makeTempDir();
-    const server = await startDamselfly({ dir, args: ['--appendonly', 'yes', '--appendfsync', 'everysec'] });
+    const server = await startDamselfly({
+      dir,
+      args: ['--appendonly', 'yes', '--appendfsync', 'everysec'],
+    });
     const writer = hammer(server.port, 10_000);
     await sleep(2500);
     const killedAt = Date.now();
@@ -285,13 +304,19 @@ describe('append-only file', () => {
     const reader = client(restarted.port);
     const after = Number(await reader.get('counter'));
     const safeBatches = times.filter((time) => time <= killedAt - 2000).length;
-    assert.ok(after >= safeBatches * 20, `${after} < ${safeBatches * 20} (acknowledged ${acknowledged})`);
+    assert.ok(
+      after >= safeBatches * 20,
+      `${after} < ${safeBatches * 20} (acknowledged ${acknowledged})`,
+    );
     reader.disconnect();
   });
 
   test('a cut-off last command is removed when aof-load-truncated is yes', async () => {
     const dir = makeTempDir();
-    const server = await startDamselfly({ dir, args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+    const server = await startDamselfly({
+      dir,
+      args: ['--appendonly', 'yes', '--appendfsync', 'always'],
+    });
     const redis = client(server.port);
     await redis.set('a', '1');
     await redis.set('b', '2');
@@ -340,23 +365,27 @@ describe('append-only file', () => {
     reader.disconnect();
   });
 
-  test('Redis loads a Damselfly append-only directory', { skip: redisServerSkipReason() }, async () => {
-    const dir = makeTempDir();
-    const server = await startDamselfly({ dir, args: ['--appendonly', 'yes'] });
-    const redis = client(server.port);
-    await fillStrings(redis);
-    await redis.bgrewriteaof();
-    await redis.set('later', 'yes');
-    redis.disconnect();
-    await server.stop();
-    fs.rmSync(path.join(dir, 'dump.rdb'), { force: true });
-    const reference = await startRedisServer({ dir, args: ['--appendonly', 'yes'] });
-    assert.ok(reference);
-    const reader = client(reference.port);
-    await checkStrings(reader);
-    assert.equal(await reader.get('later'), 'yes');
-    reader.disconnect();
-  });
+  test(
+    'Redis loads a Damselfly append-only directory',
+    { skip: redisServerSkipReason() },
+    async () => {
+      const dir = makeTempDir();
+      const server = await startDamselfly({ dir, args: ['--appendonly', 'yes'] });
+      const redis = client(server.port);
+      await fillStrings(redis);
+      await redis.bgrewriteaof();
+      await redis.set('later', 'yes');
+      redis.disconnect();
+      await server.stop();
+      fs.rmSync(path.join(dir, 'dump.rdb'), { force: true });
+      const reference = await startRedisServer({ dir, args: ['--appendonly', 'yes'] });
+      assert.ok(reference);
+      const reader = client(reference.port);
+      await checkStrings(reader);
+      assert.equal(await reader.get('later'), 'yes');
+      reader.disconnect();
+    },
+  );
 });
 
 describe('encryption at rest', () => {
@@ -367,7 +396,8 @@ describe('encryption at rest', () => {
   }
 
   function allFiles(dir: string): string[] {
-    return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+    return fs
+      .readdirSync(dir, { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile() && !entry.name.startsWith('keys-'))
       .map((entry) => path.join(entry.parentPath ?? entry.path, entry.name));
   }
@@ -405,7 +435,11 @@ describe('encryption at rest', () => {
     const file = path.join(dir, 'dump.rdb');
     const before = fileHash(file);
     const wrong = keyFile(dir, OTHER_KEY_HEX);
-    const refused = await startDamselfly({ dir, args: ['--encryption-key-file', wrong], waitUntilReady: false });
+    const refused = await startDamselfly({
+      dir,
+      args: ['--encryption-key-file', wrong],
+      waitUntilReady: false,
+    });
     assert.equal((await refused.exited).code, 1);
     assert.match(refused.stdout(), /not in the keyring/);
     const missing = await startDamselfly({ dir, waitUntilReady: false });
@@ -428,7 +462,11 @@ describe('encryption at rest', () => {
     // Past the file header (24 bytes) and the first record's length, key id and nonce (24).
     bytes[60] ^= 0x04;
     fs.writeFileSync(file, bytes);
-    const refused = await startDamselfly({ dir, args: ['--encryption-key-file', key], waitUntilReady: false });
+    const refused = await startDamselfly({
+      dir,
+      args: ['--encryption-key-file', key],
+      waitUntilReady: false,
+    });
     assert.equal((await refused.exited).code, 1);
     assert.match(refused.stdout(), /failed authentication/);
   });

@@ -107,7 +107,10 @@ describe('pub/sub through clients', () => {
     await subscriber.subscribe('news');
     for (let i = 0; i < 100; i++) await publisher.publish('news', `m${i}`);
     for (let i = 0; i < 50 && received.length < 100; i++) await sleep(20);
-    assert.deepEqual(received, Array.from({ length: 100 }, (_, i) => `m${i}`));
+    assert.deepEqual(
+      received,
+      Array.from({ length: 100 }, (_, i) => `m${i}`),
+    );
     subscriber.disconnect();
     publisher.disconnect();
   });
@@ -118,7 +121,9 @@ describe('pub/sub through clients', () => {
     await subscriber.connect();
     await publisher.connect();
     const received: string[] = [];
-    await subscriber.pSubscribe('room:*', (message, channel) => received.push(`${channel}=${message}`));
+    await subscriber.pSubscribe('room:*', (message, channel) =>
+      received.push(`${channel}=${message}`),
+    );
     assert.equal(await publisher.publish('room:1', 'hi'), 1);
     for (let i = 0; i < 50 && received.length === 0; i++) await sleep(20);
     assert.deepEqual(received, ['room:1=hi']);
@@ -154,7 +159,8 @@ describe('slow subscribers', () => {
     const publisher = new Redis({ port: server.port, retryStrategy: () => null });
     const message = 'x'.repeat(256 * 1024);
     let receivers = 1;
-    for (let i = 0; i < 400 && receivers > 0; i++) receivers = await publisher.publish('flood', message);
+    for (let i = 0; i < 400 && receivers > 0; i++)
+      receivers = await publisher.publish('flood', message);
     assert.equal(receivers, 0, 'the subscriber was never cut off');
     const info = await publisher.info('clients');
     assert.match(info, /connected_clients:1\r\n/);

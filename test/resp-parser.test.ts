@@ -51,7 +51,10 @@ function parseBothWays(input: Buffer): Outcome {
 describe('RESP parser', () => {
   it('parses multibulk requests whole and byte by byte', () => {
     const input = Buffer.concat([encode(['SET', 'k', 'v']), encode(['GET', 'k'])]);
-    assert.deepEqual(parseBothWays(input).requests, [['SET', 'k', 'v'], ['GET', 'k']]);
+    assert.deepEqual(parseBothWays(input).requests, [
+      ['SET', 'k', 'v'],
+      ['GET', 'k'],
+    ]);
   });
 
   it('keeps binary bytes of arguments', () => {
@@ -70,8 +73,10 @@ describe('RESP parser', () => {
   });
 
   it('rejects an unbalanced quote', () => {
-    assert.equal(parseBothWays(Buffer.from('SET "a b\r\n')).error,
-      'ERR Protocol error: unbalanced quotes in request');
+    assert.equal(
+      parseBothWays(Buffer.from('SET "a b\r\n')).error,
+      'ERR Protocol error: unbalanced quotes in request',
+    );
   });
 
   it('rejects a closing quote followed by a letter', () => {
@@ -139,12 +144,16 @@ describe('RESP parser', () => {
     const argument = fc.string({ unit: 'binary-ascii', maxLength: 40 });
     const request = fc.array(argument, { minLength: 1, maxLength: 6 });
     fc.assert(
-      fc.property(fc.array(request, { minLength: 1, maxLength: 5 }), fc.nat(64), (requests, split) => {
-        const input = Buffer.concat(requests.map(encode));
-        const outcome = parse(input, split + 1);
-        assert.equal(outcome.error, null);
-        assert.deepEqual(outcome.requests, requests);
-      }),
+      fc.property(
+        fc.array(request, { minLength: 1, maxLength: 5 }),
+        fc.nat(64),
+        (requests, split) => {
+          const input = Buffer.concat(requests.map(encode));
+          const outcome = parse(input, split + 1);
+          assert.equal(outcome.error, null);
+          assert.deepEqual(outcome.requests, requests);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -152,7 +161,8 @@ describe('RESP parser', () => {
   it('never throws on hostile input and always ends in requests or one error', () => {
     const hostile = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),
-      fc.array(fc.constantFrom('*', '$', '-1', '99999999999', '\r\n', '\n', '"', 'a', '0', '*3'))
+      fc
+        .array(fc.constantFrom('*', '$', '-1', '99999999999', '\r\n', '\n', '"', 'a', '0', '*3'))
         .map((parts) => new TextEncoder().encode(parts.join(''))),
     );
     fc.assert(

@@ -47,14 +47,7 @@ async function sameWithTwoClients(script: [1 | 2, string[]][]): Promise<void> {
 
 describe('MULTI and EXEC', { skip }, () => {
   test('queue, run, and reply per command', () =>
-    same([
-      ['MULTI'],
-      ['SET', 'k', 'v'],
-      ['GET', 'k'],
-      ['INCR', 'k'],
-      ['EXEC'],
-      ['GET', 'k'],
-    ]));
+    same([['MULTI'], ['SET', 'k', 'v'], ['GET', 'k'], ['INCR', 'k'], ['EXEC'], ['GET', 'k']]));
 
   test('queue-time errors abort EXEC', () =>
     same([
@@ -94,7 +87,13 @@ describe('MULTI and EXEC', { skip }, () => {
     ]));
 
   test('RESP3 replies inside EXEC', () =>
-    same([{ command: ['HELLO', '3'], ignore: true }, ['MULTI'], ['SET', 'k', '1'], ['GET', 'missing'], ['EXEC']]));
+    same([
+      { command: ['HELLO', '3'], ignore: true },
+      ['MULTI'],
+      ['SET', 'k', '1'],
+      ['GET', 'missing'],
+      ['EXEC'],
+    ]));
 });
 
 describe('WATCH', { skip }, () => {

@@ -16,7 +16,10 @@ function checkBounds(setting: Setting, value: number): void {
 }
 
 function parseSaveRules(text: string): string {
-  const words = text.trim().split(/\s+/).filter((word) => word !== '');
+  const words = text
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word !== '');
   if (words.length % 2 !== 0) throw new InvalidSettingError('Invalid save parameters');
   for (const word of words) {
     if (!/^\d+$/.test(word)) throw new InvalidSettingError('Invalid save parameters');

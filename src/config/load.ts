@@ -19,7 +19,9 @@ const MAX_INCLUDE_DEPTH = 16;
 /** Reads a redis.conf-style file: one `name value...` per line, `#` comments, `include`. */
 export function readConfigFile(path: string, depth = 0): Directive[] {
   if (depth > MAX_INCLUDE_DEPTH) {
-    throw new ConfigurationError(`config file ${path}: include nesting is deeper than ${MAX_INCLUDE_DEPTH}`);
+    throw new ConfigurationError(
+      `config file ${path}: include nesting is deeper than ${MAX_INCLUDE_DEPTH}`,
+    );
   }
   let text: string;
   try {
@@ -62,7 +64,9 @@ export function parseFlags(words: readonly string[]): Directive[] {
       continue;
     }
     if (current === null) {
-      throw new ConfigurationError(`unexpected argument '${word}': settings are given as --name value`);
+      throw new ConfigurationError(
+        `unexpected argument '${word}': settings are given as --name value`,
+      );
     }
     current.values.push(word);
   }

@@ -102,6 +102,8 @@ export class Client {
   }
 
   get subscriptionCount(): number {
-    return (this.channels?.size ?? 0) + (this.patterns?.size ?? 0) + (this.shardChannels?.size ?? 0);
+    return (
+      (this.channels?.size ?? 0) + (this.patterns?.size ?? 0) + (this.shardChannels?.size ?? 0)
+    );
   }
 }

@@ -38,7 +38,9 @@ export class Listeners {
     const listener = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
     this.#servers.push(listener);
     return new Promise((resolve, reject) => {
-      listener.once('error', (error) => reject(new Error(`cannot listen on ${label}: ${error.message}`)));
+      listener.once('error', (error) =>
+        reject(new Error(`cannot listen on ${label}: ${error.message}`)),
+      );
       listener.listen(options, () => {
         this.#server.logger.info({ address: label }, 'listening');
         resolve();

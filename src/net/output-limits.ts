@@ -25,10 +25,17 @@ const CLASS_ALIASES: Record<string, ClientClass> = {
 
 /** Parses "class hard soft seconds" groups; returns null when the text is invalid. */
 export function parseOutputLimits(text: string, current?: OutputLimits): OutputLimits | null {
-  const words = text.trim().split(/\s+/).filter((word) => word !== '');
+  const words = text
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word !== '');
   if (words.length % 4 !== 0) return null;
   const limits: OutputLimits = current
-    ? { normal: { ...current.normal }, replica: { ...current.replica }, pubsub: { ...current.pubsub } }
+    ? {
+        normal: { ...current.normal },
+        replica: { ...current.replica },
+        pubsub: { ...current.pubsub },
+      }
     : {
         normal: { hard: 0, soft: 0, softSeconds: 0 },
         replica: { hard: 0, soft: 0, softSeconds: 0 },

@@ -12,7 +12,9 @@ const LEVELS: Record<string, pino.LevelWithSilent> = {
 /** Creates the server's logger: JSON lines on standard output, or appended to `file`. */
 export function createLogger(level: string, file: string): Logger {
   const destination =
-    file === '' ? pino.destination({ fd: 1, sync: false }) : pino.destination({ dest: file, sync: false, mkdir: true });
+    file === ''
+      ? pino.destination({ fd: 1, sync: false })
+      : pino.destination({ dest: file, sync: false, mkdir: true });
   return pino({ level: LEVELS[level] ?? 'info', base: { pid: process.pid } }, destination);
 }
 

@@ -48,12 +48,17 @@ export function appendOnlyDirectory(server: Server): string {
 
 /** Reads the manifest, or returns null when there is no append-only directory yet. */
 export function readManifest(server: Server): AofManifest | null {
-  const path = join(appendOnlyDirectory(server), manifestName(server.config.string('appendfilename')));
+  const path = join(
+    appendOnlyDirectory(server),
+    manifestName(server.config.string('appendfilename')),
+  );
   if (!existsSync(path)) return null;
   try {
     return parseManifest(readFileSync(path, 'latin1'));
   } catch (error) {
-    throw new SnapshotLoadError(`append-only manifest ${path} is invalid: ${(error as Error).message}`);
+    throw new SnapshotLoadError(
+      `append-only manifest ${path} is invalid: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -85,14 +90,18 @@ function loadFile(server: Server, client: Client, path: string, last: boolean): 
   const file = stored.data;
   if (file.subarray(0, 5).toString('latin1') === 'REDIS') {
     if (stored.validLength < stored.size) {
-      throw new SnapshotLoadError(`append-only base file ${path} is truncated at byte offset ${stored.validLength}`);
+      throw new SnapshotLoadError(
+        `append-only base file ${path} is truncated at byte offset ${stored.validLength}`,
+      );
     }
     loadSnapshotBase(server, file, path);
     return;
   }
   const valid = replayCommands(client, file, path);
   if (stored.encrypted && valid < file.length) {
-    throw new SnapshotLoadError(`append-only file ${path} has an incomplete command inside a record`);
+    throw new SnapshotLoadError(
+      `append-only file ${path} has an incomplete command inside a record`,
+    );
   }
   const validBytes = stored.encrypted ? stored.validLength : valid;
   if (validBytes < stored.size) handleTruncation(server, path, validBytes, stored.size, last);
@@ -105,7 +114,8 @@ function loadSnapshotBase(server: Server, file: Buffer, path: string): void {
     for (let entry = reader.next(); entry !== null; entry = reader.next()) {
       if (entry.expiresAt >= 0 && entry.expiresAt <= now) continue;
       const db = server.databases[entry.dbIndex];
-      if (db === undefined) throw new RdbFormatError('database index beyond databases', reader.offset);
+      if (db === undefined)
+        throw new RdbFormatError('database index beyond databases', reader.offset);
       db.set(entry.key, fromPlain(entry.value, server.config));
       if (entry.expiresAt >= 0) db.setExpire(entry.key, entry.expiresAt);
     }
@@ -153,18 +163,29 @@ function replayCommands(client: Client, file: Buffer, path: string): number {
 function run(client: Client, args: string[], path: string, offset: number): void {
   const spec = resolveCommand(client, args);
   if (typeof spec === 'string') {
-    throw new SnapshotLoadError(`append-only file ${path} has an invalid command near byte offset ${offset}: ${spec}`);
+    throw new SnapshotLoadError(
+      `append-only file ${path} has an invalid command near byte offset ${offset}: ${spec}`,
+    );
   }
   execute(client, spec, args);
 }
 
-function handleTruncation(server: Server, path: string, valid: number, size: number, last: boolean): void {
+function handleTruncation(
+  server: Server,
+  path: string,
+  valid: number,
+  size: number,
+  last: boolean,
+): void {
   if (!last || !server.config.bool('aof-load-truncated')) {
     throw new SnapshotLoadError(
       `append-only file ${path} ends with an incomplete command at byte offset ${valid}` +
         (last ? ' (aof-load-truncated is no)' : ''),
     );
   }
-  server.logger.warn({ file: path, validBytes: valid, size }, 'append-only file was truncated; cutting it');
+  server.logger.warn(
+    { file: path, validBytes: valid, size },
+    'append-only file was truncated; cutting it',
+  );
   truncateSync(path, valid);
 }

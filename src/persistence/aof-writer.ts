@@ -118,7 +118,8 @@ export class AofWriter {
     try {
       const old = this.#handle;
       const plain = Buffer.concat(this.#pending);
-      const chunk = this.#encryptor === null || plain.length === 0 ? plain : this.#encryptor.encryptNext(plain);
+      const chunk =
+        this.#encryptor === null || plain.length === 0 ? plain : this.#encryptor.encryptNext(plain);
       if (old !== null) {
         let offset = 0;
         while (offset < chunk.length) offset += writeSync(old.fd, chunk, offset);
@@ -249,7 +250,10 @@ export class AofWriter {
   #failed(error: NodeJS.ErrnoException): void {
     const message = error.code === 'ENOSPC' ? 'No space left on device' : error.message;
     if (this.lastError === null) {
-      this.#server.logger.error({ file: this.path, err: message }, 'writing the append-only file failed');
+      this.#server.logger.error(
+        { file: this.path, err: message },
+        'writing the append-only file failed',
+      );
     }
     this.lastError = message;
     this.#server.persistence.aofWriteError = message;

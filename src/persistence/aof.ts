@@ -93,7 +93,10 @@ export class AppendOnlyLog {
 
   #totalSize(): number {
     let size = 0;
-    const entries = [...(this.#manifest.base ? [this.#manifest.base] : []), ...this.#manifest.increments];
+    const entries = [
+      ...(this.#manifest.base ? [this.#manifest.base] : []),
+      ...this.#manifest.increments,
+    ];
     for (const entry of entries) {
       const path = join(this.#directory, entry.name);
       if (existsSync(path)) size += statSync(path).size;
@@ -123,7 +126,10 @@ export class AppendOnlyLog {
       this.#manifest.increments.push(increment);
       this.#writeManifest();
       await saveSnapshotInBackground(server, join(this.#directory, base.name), snapshot as never);
-      const old = [...(this.#manifest.base ? [this.#manifest.base] : []), ...this.#manifest.increments];
+      const old = [
+        ...(this.#manifest.base ? [this.#manifest.base] : []),
+        ...this.#manifest.increments,
+      ];
       this.#manifest = { base, increments: [increment], history: [] };
       this.#writeManifest();
       this.#removeFiles(old.filter((entry) => entry.name !== increment.name));
@@ -148,7 +154,10 @@ export class AppendOnlyLog {
       try {
         unlinkSync(join(this.#directory, entry.name));
       } catch (error) {
-        this.#server.logger.warn({ file: entry.name, err: (error as Error).message }, 'cannot remove old append-only file');
+        this.#server.logger.warn(
+          { file: entry.name, err: (error as Error).message },
+          'cannot remove old append-only file',
+        );
       }
     }
   }

@@ -68,7 +68,9 @@ export class Keyring {
     try {
       text = readFileSync(path, 'latin1');
     } catch (error) {
-      throw new EncryptionError(`cannot read encryption key file ${path}: ${(error as Error).message}`);
+      throw new EncryptionError(
+        `cannot read encryption key file ${path}: ${(error as Error).message}`,
+      );
     }
     return Keyring.parse(text, `encryption key file ${path}`);
   }
@@ -163,16 +165,20 @@ export interface DecryptedFile {
  */
 export function decryptFile(file: Buffer, keyring: Keyring | null, path: string): DecryptedFile {
   if (keyring === null) {
-    throw new EncryptionError(`${path} is encrypted but no encryption key is configured (encryption-key-file)`);
+    throw new EncryptionError(
+      `${path} is encrypted but no encryption key is configured (encryption-key-file)`,
+    );
   }
-  if (file.length < ENCRYPTED_HEADER_BYTES) throw new EncryptionError(`${path} has a truncated header`);
+  if (file.length < ENCRYPTED_HEADER_BYTES)
+    throw new EncryptionError(`${path} has a truncated header`);
   const fileId = Buffer.from(file.subarray(ENCRYPTED_MAGIC.length, ENCRYPTED_HEADER_BYTES));
   const parts: Buffer[] = [];
   let offset = ENCRYPTED_HEADER_BYTES;
   let index = 0;
   while (file.length - offset >= RECORD_OVERHEAD) {
     const length = file.readUInt32LE(offset);
-    if (length > MAX_RECORD_BYTES) throw new EncryptionError(`${path}: invalid record length at byte offset ${offset}`);
+    if (length > MAX_RECORD_BYTES)
+      throw new EncryptionError(`${path}: invalid record length at byte offset ${offset}`);
     if (file.length - offset < RECORD_OVERHEAD + length) break;
     parts.push(decryptRecord(file, offset, length, keyring, fileId, index, path));
     offset += RECORD_OVERHEAD + length;
@@ -205,9 +211,14 @@ function decryptRecord(
   decipher.setAAD(associatedData(fileId, index));
   decipher.setAuthTag(file.subarray(bodyAt + length, bodyAt + length + TAG_BYTES));
   try {
-    return Buffer.concat([decipher.update(file.subarray(bodyAt, bodyAt + length)), decipher.final()]);
+    return Buffer.concat([
+      decipher.update(file.subarray(bodyAt, bodyAt + length)),
+      decipher.final(),
+    ]);
   } catch {
-    throw new EncryptionError(`${path}: record at byte offset ${offset} failed authentication (tampered or corrupt)`);
+    throw new EncryptionError(
+      `${path}: record at byte offset ${offset} failed authentication (tampered or corrupt)`,
+    );
   }
 }
 

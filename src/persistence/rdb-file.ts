@@ -35,7 +35,12 @@ export function encodeSelectDb(
 }
 
 /** Writes one key: its expiry (absolute Unix ms, -1 for none), type, name and value. */
-export function encodeEntry(encoder: RdbEncoder, key: string, value: PlainValue, expiresAt: number): void {
+export function encodeEntry(
+  encoder: RdbEncoder,
+  key: string,
+  value: PlainValue,
+  expiresAt: number,
+): void {
   if (expiresAt >= 0) {
     encoder.byte(OPCODE.expireTimeMs);
     encoder.uint64(expiresAt);
@@ -94,9 +99,13 @@ export class RdbReader {
     const magic = file.subarray(0, 5).toString('latin1');
     if (magic !== 'REDIS' || file.length < 9) throw new RdbFormatError('not an RDB file', 0);
     const version = Number(file.subarray(5, 9).toString('latin1'));
-    if (!Number.isInteger(version) || version < 1) throw new RdbFormatError('invalid RDB version', 5);
+    if (!Number.isInteger(version) || version < 1)
+      throw new RdbFormatError('invalid RDB version', 5);
     if (version > MAX_READABLE_VERSION) {
-      throw new RdbFormatError(`RDB version ${version} is newer than supported (${MAX_READABLE_VERSION})`, 5);
+      throw new RdbFormatError(
+        `RDB version ${version} is newer than supported (${MAX_READABLE_VERSION})`,
+        5,
+      );
     }
     this.version = version;
     this.#decoder.offset = 9;

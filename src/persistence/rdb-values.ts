@@ -7,12 +7,7 @@
  * quicklist 2 with listpack nodes, hashes, sets and sorted sets in their
  * plain forms (HASH, SET, ZSET_2). Every form Redis 7 writes can be read.
  */
-import {
-  RdbDecoder,
-  readIntset,
-  readListpack,
-  readZiplist,
-} from './rdb-decoder';
+import { RdbDecoder, readIntset, readListpack, readZiplist } from './rdb-decoder';
 import { RdbEncoder, TYPE } from './rdb-encoder';
 import { toDouble } from '../commands/arguments';
 

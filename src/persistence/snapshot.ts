@@ -80,7 +80,9 @@ export class Snapshot {
     const expiresAt = walk.expires.get(key) ?? -1;
     if (expiresAt >= 0 && expiresAt <= Date.now()) return;
     if (this.#selectedDb !== walk.index) {
-      const sizes = walk.resizeWritten ? null : { keys: walk.data.size, expires: walk.expires.size };
+      const sizes = walk.resizeWritten
+        ? null
+        : { keys: walk.data.size, expires: walk.expires.size };
       encodeSelectDb(this.#encoder, walk.index, sizes);
       walk.resizeWritten = true;
       this.#selectedDb = walk.index;

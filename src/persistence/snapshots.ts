@@ -20,7 +20,8 @@ export class SnapshotLoadError extends Error {}
 export function parseSaveRules(text: string): [number, number][] {
   const words = text.split(' ').filter((word) => word !== '');
   const rules: [number, number][] = [];
-  for (let i = 0; i + 1 < words.length; i += 2) rules.push([Number(words[i]), Number(words[i + 1])]);
+  for (let i = 0; i + 1 < words.length; i += 2)
+    rules.push([Number(words[i]), Number(words[i + 1])]);
   return rules;
 }
 
@@ -66,7 +67,9 @@ function readSnapshotFile(server: Server, path: string): Buffer {
   try {
     const stored = readStoredFile(path, server.keyring);
     if (stored.validLength < stored.size) {
-      throw new SnapshotLoadError(`snapshot ${path} is truncated at byte offset ${stored.validLength}`);
+      throw new SnapshotLoadError(
+        `snapshot ${path} is truncated at byte offset ${stored.validLength}`,
+      );
     }
     return stored.data;
   } catch (error) {

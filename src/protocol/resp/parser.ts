@@ -155,7 +155,9 @@ export class RespParser {
     const count = this.#readHeader('too big mbulk count string');
     if (count === null || this.error !== null) return null;
     if (Number.isNaN(count) || count > this.limits.maxArguments) {
-      return this.#fail(this.authenticated ? 'invalid multibulk length' : 'unauthenticated multibulk length');
+      return this.#fail(
+        this.authenticated ? 'invalid multibulk length' : 'unauthenticated multibulk length',
+      );
     }
     if (count <= 0) return [];
     this.#args = [];
@@ -176,7 +178,9 @@ export class RespParser {
         const length = this.#readHeader('too big bulk count string');
         if (length === null || this.error !== null) return null;
         if (Number.isNaN(length) || length < 0 || length > this.#maxBulk()) {
-          return this.#fail(this.authenticated ? 'invalid bulk length' : 'unauthenticated bulk length');
+          return this.#fail(
+            this.authenticated ? 'invalid bulk length' : 'unauthenticated bulk length',
+          );
         }
         this.#bulkLength = length;
       }
@@ -261,8 +265,13 @@ export function splitInlineArguments(line: string): string[] | null {
         i++;
         continue;
       }
-      if (quote === '"' && ch === '\\' && line[i + 1] === 'x' && isHexDigit(line[i + 2]) &&
-          isHexDigit(line[i + 3])) {
+      if (
+        quote === '"' &&
+        ch === '\\' &&
+        line[i + 1] === 'x' &&
+        isHexDigit(line[i + 2]) &&
+        isHexDigit(line[i + 3])
+      ) {
         current += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
         i += 4;
       } else if (quote === '"' && ch === '\\' && i + 1 < n) {
