@@ -138,12 +138,31 @@ describe('bitmap commands against redis-server', { skip: redisServerSkipReason()
 
   test('BITCOUNT byte and bit ranges', async () => {
     const ranges = [
-      [], ['0', '0'], ['1', '1'], ['0', '-1'], ['0', '100'], ['0', '9223372036854775807'],
-      ['5', '3'], ['-1', '-2'], ['-2', '-1'], ['-100', '-1'], ['-100', '100'], ['3', '-3'],
-      ['100', '200'], ['-9223372036854775808', '-9223372036854775808'],
-      ['0', '0', 'BIT'], ['1', '12', 'BIT'], ['-3', '-1', 'BIT'], ['5', '3', 'BIT'],
-      ['0', '47', 'BIT'], ['0', '1000', 'bit'], ['7', '8', 'BIT'], ['-1', '-100', 'BIT'],
-      ['3', '3', 'BIT'], ['1', '1', 'byte'], ['0', '-1', 'BYTE'],
+      [],
+      ['0', '0'],
+      ['1', '1'],
+      ['0', '-1'],
+      ['0', '100'],
+      ['0', '9223372036854775807'],
+      ['5', '3'],
+      ['-1', '-2'],
+      ['-2', '-1'],
+      ['-100', '-1'],
+      ['-100', '100'],
+      ['3', '-3'],
+      ['100', '200'],
+      ['-9223372036854775808', '-9223372036854775808'],
+      ['0', '0', 'BIT'],
+      ['1', '12', 'BIT'],
+      ['-3', '-1', 'BIT'],
+      ['5', '3', 'BIT'],
+      ['0', '47', 'BIT'],
+      ['0', '1000', 'bit'],
+      ['7', '8', 'BIT'],
+      ['-1', '-100', 'BIT'],
+      ['3', '3', 'BIT'],
+      ['1', '1', 'byte'],
+      ['0', '-1', 'BYTE'],
     ];
     const steps: Step[] = [
       ['SET', 's', 'foobar'],
@@ -167,18 +186,41 @@ describe('bitmap commands against redis-server', { skip: redisServerSkipReason()
       ['BITCOUNT', 's', '0', '1', 'BIT', 'x'],
       ['BITCOUNT', 's', '-1', '-2', 'FOO'],
       ['BITCOUNT'],
-      ...wrongTypeSteps([['BITCOUNT', 'other'], ['BITCOUNT', 'other', 'a', 'b']]),
+      ...wrongTypeSteps([
+        ['BITCOUNT', 'other'],
+        ['BITCOUNT', 'other', 'a', 'b'],
+      ]),
     );
     await compare(steps);
   });
 
   test('BITPOS byte and bit ranges', async () => {
     const ranges = [
-      [], ['0'], ['1'], ['2'], ['-1'], ['100'], ['0', '-1'], ['1', '1'], ['0', '0'],
-      ['-2', '-1'], ['5', '3'], ['0', '100'], ['-100', '-90'],
-      ['0', '-1', 'BIT'], ['1', '6', 'BIT'], ['3', '3', 'BIT'], ['7', '9', 'bit'],
-      ['-5', '-1', 'BIT'], ['9', '100', 'BIT'], ['8', '8', 'BIT'], ['2', '1', 'BIT'],
-      ['0', '7', 'BIT'], ['12', '13', 'BIT'], ['1', '1', 'BYTE'], ['-1', '-1', 'byte'],
+      [],
+      ['0'],
+      ['1'],
+      ['2'],
+      ['-1'],
+      ['100'],
+      ['0', '-1'],
+      ['1', '1'],
+      ['0', '0'],
+      ['-2', '-1'],
+      ['5', '3'],
+      ['0', '100'],
+      ['-100', '-90'],
+      ['0', '-1', 'BIT'],
+      ['1', '6', 'BIT'],
+      ['3', '3', 'BIT'],
+      ['7', '9', 'bit'],
+      ['-5', '-1', 'BIT'],
+      ['9', '100', 'BIT'],
+      ['8', '8', 'BIT'],
+      ['2', '1', 'BIT'],
+      ['0', '7', 'BIT'],
+      ['12', '13', 'BIT'],
+      ['1', '1', 'BYTE'],
+      ['-1', '-1', 'byte'],
     ];
     const keys = ['s', 'e', 'ff', 'zero', 'mixed', 'n'];
     const steps: Step[] = [
@@ -211,7 +253,10 @@ describe('bitmap commands against redis-server', { skip: redisServerSkipReason()
       ['BITPOS', 's', '1', 'a', '1', 'foo'],
       ['BITPOS', 's', '1', '0', '1', '2', '3'],
       ['BITPOS', 's'],
-      ...wrongTypeSteps([['BITPOS', 'other', '1'], ['BITPOS', 'other', '2']]),
+      ...wrongTypeSteps([
+        ['BITPOS', 'other', '1'],
+        ['BITPOS', 'other', '2'],
+      ]),
     );
     await compare(steps);
   });
@@ -290,34 +335,92 @@ describe('bitmap commands against redis-server', { skip: redisServerSkipReason()
   test('BITFIELD overflow behaviours', async () => {
     const steps: Step[] = [];
     const cases = [
-      ['u2', '100', '1'], ['u2', '0', '5'], ['u8', '250', '10'], ['u8', '5', '-10'],
-      ['i8', '120', '10'], ['i8', '-120', '-10'], ['i64', '9223372036854775807', '1'],
-      ['i64', '-9223372036854775808', '-1'], ['u63', '9223372036854775807', '1'],
-      ['u63', '0', '-1'], ['i1', '0', '1'], ['u1', '1', '1'], ['i64', '1', '-9223372036854775808'],
-      ['u8', '0', '9223372036854775807'], ['u8', '255', '-9223372036854775808'],
+      ['u2', '100', '1'],
+      ['u2', '0', '5'],
+      ['u8', '250', '10'],
+      ['u8', '5', '-10'],
+      ['i8', '120', '10'],
+      ['i8', '-120', '-10'],
+      ['i64', '9223372036854775807', '1'],
+      ['i64', '-9223372036854775808', '-1'],
+      ['u63', '9223372036854775807', '1'],
+      ['u63', '0', '-1'],
+      ['i1', '0', '1'],
+      ['u1', '1', '1'],
+      ['i64', '1', '-9223372036854775808'],
+      ['u8', '0', '9223372036854775807'],
+      ['u8', '255', '-9223372036854775808'],
     ];
     for (const overflow of ['WRAP', 'SAT', 'FAIL', 'wrap', 'sat', 'fail']) {
       for (const [type, start, increment] of cases) {
         steps.push([
-          'BITFIELD', 'k', 'OVERFLOW', 'WRAP', 'SET', type, '0', start,
-          'OVERFLOW', overflow, 'INCRBY', type, '0', increment, 'GET', type, '0',
+          'BITFIELD',
+          'k',
+          'OVERFLOW',
+          'WRAP',
+          'SET',
+          type,
+          '0',
+          start,
+          'OVERFLOW',
+          overflow,
+          'INCRBY',
+          type,
+          '0',
+          increment,
+          'GET',
+          type,
+          '0',
         ]);
       }
     }
     const sets = [
-      ['u8', '-1'], ['u8', '256'], ['u8', '300'], ['i8', '200'], ['i8', '-200'], ['i8', '128'],
-      ['u2', '-5'], ['i2', '2'], ['i64', '-1'], ['u63', '-1'], ['u4', '-9223372036854775808'],
+      ['u8', '-1'],
+      ['u8', '256'],
+      ['u8', '300'],
+      ['i8', '200'],
+      ['i8', '-200'],
+      ['i8', '128'],
+      ['u2', '-5'],
+      ['i2', '2'],
+      ['i64', '-1'],
+      ['u63', '-1'],
+      ['u4', '-9223372036854775808'],
     ];
     for (const overflow of ['WRAP', 'SAT', 'FAIL']) {
       for (const [type, value] of sets) {
         steps.push([
-          'BITFIELD', 'k', 'OVERFLOW', overflow, 'SET', type, '0', value, 'GET', type, '0',
+          'BITFIELD',
+          'k',
+          'OVERFLOW',
+          overflow,
+          'SET',
+          type,
+          '0',
+          value,
+          'GET',
+          type,
+          '0',
         ]);
       }
     }
     steps.push(
-      ['BITFIELD', 'k', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '0', '5', 'OVERFLOW', 'SAT',
-        'INCRBY', 'u2', '0', '5'],
+      [
+        'BITFIELD',
+        'k',
+        'OVERFLOW',
+        'FAIL',
+        'INCRBY',
+        'u2',
+        '0',
+        '5',
+        'OVERFLOW',
+        'SAT',
+        'INCRBY',
+        'u2',
+        '0',
+        '5',
+      ],
       ['BITFIELD', 'fresh', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '8', '5'],
       ['GET', 'fresh'],
       ['BITFIELD', 'k', 'OVERFLOW', 'FAIL'],
@@ -417,8 +520,21 @@ describe('bitmap commands against redis-server', { skip: redisServerSkipReason()
         const overflow = ['WRAP', 'SAT', 'FAIL'][random(3)];
         const amount = String(random(2 ** 20) - 2 ** 19);
         steps.push([
-          'BITFIELD', `r${i}`, 'OVERFLOW', overflow, 'INCRBY', type, offset, amount,
-          'GET', type, offset, 'SET', type, offset, amount,
+          'BITFIELD',
+          `r${i}`,
+          'OVERFLOW',
+          overflow,
+          'INCRBY',
+          type,
+          offset,
+          amount,
+          'GET',
+          type,
+          offset,
+          'SET',
+          type,
+          offset,
+          amount,
         ]);
       }
       steps.push(['GET', `r${i}`]);
@@ -461,7 +577,15 @@ describe('bitmap commands through client libraries', () => {
       assert.equal(await client.bitop('NOT', 'y', 'b'), 1);
       assert.deepEqual(await client.getBuffer('y'), Buffer.from([0xfe]));
       const fields = await client.call(
-        'BITFIELD', 'z', 'INCRBY', 'i5', '100', '1', 'GET', 'u4', '0',
+        'BITFIELD',
+        'z',
+        'INCRBY',
+        'i5',
+        '100',
+        '1',
+        'GET',
+        'u4',
+        '0',
       );
       assert.deepEqual(fields, [1, 0]);
       await assert.rejects(client.setbit('b', 4294967296, 1), /ERR bit offset is not an integer/);

@@ -510,9 +510,35 @@ describe('string commands against redis-server', { skip: redisServerSkipReason()
 
   test('INCRBYFLOAT errors', async () => {
     const invalid = [
-      'abc', '', ' 1', '1 ', 'nan', 'NaN', '-nan', 'nan(1)', '1e', '1e+', '.', '+', '-',
-      '0x', '0x1p', '1e5000', '-1e5000', '1e-5000', 'infinity', '-inf', 'inf', 'INF',
-      '1,5', '1.5.5', 'e5', '0x1g', bytes('1\x00'), bytes('\x00'), '1'.repeat(5120),
+      'abc',
+      '',
+      ' 1',
+      '1 ',
+      'nan',
+      'NaN',
+      '-nan',
+      'nan(1)',
+      '1e',
+      '1e+',
+      '.',
+      '+',
+      '-',
+      '0x',
+      '0x1p',
+      '1e5000',
+      '-1e5000',
+      '1e-5000',
+      'infinity',
+      '-inf',
+      'inf',
+      'INF',
+      '1,5',
+      '1.5.5',
+      'e5',
+      '0x1g',
+      bytes('1\x00'),
+      bytes('\x00'),
+      '1'.repeat(5120),
       `0.${'0'.repeat(5100)}1`,
     ];
     const steps: Step[] = [['SET', 'k', '1']];
@@ -528,19 +554,38 @@ describe('string commands against redis-server', { skip: redisServerSkipReason()
       ['INCRBYFLOAT', 'ttl', '1'],
       ['TTL', 'ttl'],
       ['INCRBYFLOAT', 'k'],
-      ...wrongTypeSteps([['INCRBYFLOAT', 'other', '1'], ['INCRBYFLOAT', 'other', 'abc']]),
+      ...wrongTypeSteps([
+        ['INCRBYFLOAT', 'other', '1'],
+        ['INCRBYFLOAT', 'other', 'abc'],
+      ]),
     );
     await compare(steps);
   });
 
   test('GETRANGE and SUBSTR bounds', async () => {
     const ranges = [
-      ['0', '3'], ['0', '-1'], ['0', '-100'], ['-1', '-5'], ['3', '2'], ['-100', '100'],
-      ['-3', '-1'], ['5', '5'], ['6', '10'], ['100', '200'], ['-100', '-50'], ['0', '0'],
-      ['-9223372036854775808', '9223372036854775807'], ['9223372036854775807', '0'],
-      ['-9223372036854775808', '-9223372036854775808'], ['2', '-3'],
+      ['0', '3'],
+      ['0', '-1'],
+      ['0', '-100'],
+      ['-1', '-5'],
+      ['3', '2'],
+      ['-100', '100'],
+      ['-3', '-1'],
+      ['5', '5'],
+      ['6', '10'],
+      ['100', '200'],
+      ['-100', '-50'],
+      ['0', '0'],
+      ['-9223372036854775808', '9223372036854775807'],
+      ['9223372036854775807', '0'],
+      ['-9223372036854775808', '-9223372036854775808'],
+      ['2', '-3'],
     ];
-    const steps: Step[] = [['SET', 's', 'foobar'], ['SET', 'empty', ''], ['SET', 'n', '12345']];
+    const steps: Step[] = [
+      ['SET', 's', 'foobar'],
+      ['SET', 'empty', ''],
+      ['SET', 'n', '12345'],
+    ];
     for (const [start, end] of ranges) {
       steps.push(['GETRANGE', 's', start, end]);
       steps.push(['SUBSTR', 's', start, end]);
@@ -610,12 +655,30 @@ describe('string commands against redis-server', { skip: redisServerSkipReason()
       ['MSET', 'a', 'ohmytext', 'b', 'mynewtext', 'c', 'abcabcab', 'd', 'xaxbxcx'],
       ['SET', 'e', ''],
     ];
-    const pairs = [['a', 'b'], ['b', 'a'], ['c', 'd'], ['a', 'e'], ['a', 'missing'], ['c', 'c']];
+    const pairs = [
+      ['a', 'b'],
+      ['b', 'a'],
+      ['c', 'd'],
+      ['a', 'e'],
+      ['a', 'missing'],
+      ['c', 'c'],
+    ];
     const optionSets = [
-      [], ['LEN'], ['IDX'], ['IDX', 'WITHMATCHLEN'], ['IDX', 'MINMATCHLEN', '4'],
-      ['IDX', 'MINMATCHLEN', '2', 'WITHMATCHLEN'], ['idx', 'minmatchlen', '-5'],
-      ['LEN', 'MINMATCHLEN', '2'], ['WITHMATCHLEN'], ['IDX', 'IDX', 'LEN', 'LEN'.toLowerCase()],
-      ['LEN', 'IDX'], ['FOO'], ['MINMATCHLEN'], ['MINMATCHLEN', 'abc'], ['IDX', 'FOO', 'LEN'],
+      [],
+      ['LEN'],
+      ['IDX'],
+      ['IDX', 'WITHMATCHLEN'],
+      ['IDX', 'MINMATCHLEN', '4'],
+      ['IDX', 'MINMATCHLEN', '2', 'WITHMATCHLEN'],
+      ['idx', 'minmatchlen', '-5'],
+      ['LEN', 'MINMATCHLEN', '2'],
+      ['WITHMATCHLEN'],
+      ['IDX', 'IDX', 'LEN', 'LEN'.toLowerCase()],
+      ['LEN', 'IDX'],
+      ['FOO'],
+      ['MINMATCHLEN'],
+      ['MINMATCHLEN', 'abc'],
+      ['IDX', 'FOO', 'LEN'],
     ];
     for (const [first, second] of pairs) {
       for (const options of optionSets) steps.push(['LCS', first, second, ...options]);
@@ -639,8 +702,7 @@ describe('string commands against redis-server', { skip: redisServerSkipReason()
       seed = (seed * 1103515245 + 12345) % 2147483648;
       return seed;
     };
-    const text = (length: number) =>
-      Array.from({ length }, () => 'ACGT'[random() % 4]).join('');
+    const text = (length: number) => Array.from({ length }, () => 'ACGT'[random() % 4]).join('');
     await compare([
       ['SET', 'x', text(300)],
       ['SET', 'y', text(280)],

@@ -63,9 +63,7 @@ function allocate(length: number, server: Server): Buffer {
 
 function isEditable(value: Buffer, length: number): boolean {
   return (
-    value.byteOffset === 0 &&
-    ownedStores.has(value.buffer) &&
-    value.buffer.byteLength >= length
+    value.byteOffset === 0 && ownedStores.has(value.buffer) && value.buffer.byteLength >= length
   );
 }
 

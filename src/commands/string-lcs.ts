@@ -108,9 +108,7 @@ function traceBack(a: Buffer, b: Buffer, table: Uint32Array): { text: Buffer; ma
 
 function replyMatches(client: Client, matches: Match[], length: number, options: LcsOptions): void {
   const reply = client.reply;
-  const kept = matches.filter(
-    (match) => match.aEnd - match.aStart + 1 >= options.minMatchLength,
-  );
+  const kept = matches.filter((match) => match.aEnd - match.aStart + 1 >= options.minMatchLength);
   reply.map(2);
   reply.bulk('matches');
   reply.array(kept.length);
