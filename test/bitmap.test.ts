@@ -542,6 +542,19 @@ describe('bitmap commands against redis-server', { skip: redisServerSkipReason()
     await compare(steps);
   });
 
+  test('bitmap replies in RESP3', async () => {
+    await compare([
+      { command: ['HELLO', '3'], ignore: true },
+      ['SETBIT', 'k', '5', '1'],
+      ['BITFIELD', 'k', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '0', '9', 'GET', 'i8', '0'],
+      ['BITFIELD_RO', 'k', 'GET', 'u8', '0'],
+      ['BITFIELD', 'k'],
+      ['BITCOUNT', 'k'],
+      ['BITPOS', 'k', '1'],
+      ['BITOP', 'NOT', 'd', 'k'],
+    ]);
+  });
+
   test('bitmap commands inside MULTI', async () => {
     await compare([
       ['MULTI'],

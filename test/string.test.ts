@@ -725,6 +725,23 @@ describe('string commands against redis-server', { skip: redisServerSkipReason()
     ]);
   });
 
+  test('string replies in RESP3', async () => {
+    await compare([
+      { command: ['HELLO', '3'], ignore: true },
+      ['GET', 'missing'],
+      ['SET', 'k', 'v', 'GET'],
+      ['SET', 'k', 'w', 'NX'],
+      ['MGET', 'k', 'missing'],
+      ['GETEX', 'missing'],
+      ['GETDEL', 'missing'],
+      ['INCRBYFLOAT', 'f', '1.5'],
+      ['INCRBY', 'n', '9223372036854775807'],
+      ['SETNX', 'k', 'v'],
+      ['GETRANGE', 'missing', '0', '1'],
+      ['MSETNX', 'k', 'v'],
+    ]);
+  });
+
   test('string commands inside MULTI', async () => {
     await compare([
       ['MULTI'],

@@ -5,11 +5,13 @@ import { commandInfoCommands } from './command-info';
 import { configCommands } from './config';
 import { connectionCommands } from './connection';
 import { expireCommands } from './expire';
+import { hashCommands } from './hash';
 import { keyCommands } from './keys';
 import { objectCommands } from './object';
 import { persistenceCommands } from './persistence';
 import { pubsubCommands } from './pubsub';
 import { serverCommands } from './server';
+import { setCommands } from './set';
 import { stringCommands } from './string';
 import { transactionCommands, unwatchAll } from './transaction';
 
@@ -28,5 +30,7 @@ export function registerAllCommands(server: Server): void {
   server.register(keyCommands);
   server.register(expireCommands);
   server.register(objectCommands);
+  server.register(hashCommands);
+  server.register(setCommands);
   server.clientGoneHooks.push(unwatchAll, (client) => server.pubsub.forget(client));
 }

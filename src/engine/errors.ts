@@ -106,6 +106,25 @@ export const ERR = {
   bgsaveWhileRewriting:
     "ERR Another child process is active (AOF?): can't BGSAVE right now. " +
     'Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.',
+  numkeysNotPositive: 'ERR numkeys should be greater than 0',
+  notPositive: 'ERR value is out of range, must be positive',
+  limitNegative: "ERR LIMIT can't be negative",
+  longOutOfRange:
+    'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
+  replyTooLarge: 'ERR value is out of range',
+  hashNotInteger: 'ERR hash value is not an integer',
+  hashNotFloat: 'ERR hash value is not a float',
+  incrementNanOrInf: 'ERR value is NaN or Infinity',
+  numkeysAboveArgs: "ERR Number of keys can't be greater than number of args",
+  fieldsMissing: 'ERR Mandatory argument FIELDS is missing or not at the right position',
+  numFieldsNotPositive: 'ERR Parameter `numFields` should be greater than 0',
+  fieldCountNotPositive: 'ERR Number of fields must be a positive integer',
+  numFieldsMismatch: 'ERR The `numfields` parameter must match the number of arguments',
+  negativeExpire: 'ERR invalid expire time, must be >= 0',
+  collectionFull: (max: number) =>
+    `ERR the key holds the most elements a hash or set can have (${max})`,
+  randomCountTooLarge: (max: number) =>
+    `ERR count is out of range: a reply with repeated elements holds at most ${max}`,
 } as const;
 
 const MAX_QUOTED_NAME = 128;

@@ -46,3 +46,9 @@ export function stringEncoding(value: StringValue): string {
   if (typeof value === 'string' && isIntegerEncodable(value)) return 'int';
   return value.length <= 44 && typeof value === 'string' ? 'embstr' : 'raw';
 }
+
+/**
+ * The most entries a JavaScript Map or Set can hold in V8 (Node.js 20); one
+ * more throws a RangeError. Collections check it before adding.
+ */
+export const MAX_MAP_ENTRIES = 2 ** 24;
