@@ -95,6 +95,8 @@ export function dispatch(client: Client, args: string[]): void {
     return;
   }
   execute(client, spec, args);
+  // Clients that a script's commands made ready are served once the whole script has run.
+  if (!client.internal) server.blocking.serveReadyKeys();
 }
 
 /** Whether persistence failures currently refuse writes (Redis's MISCONF state). */

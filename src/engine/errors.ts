@@ -107,6 +107,7 @@ export const ERR = {
     "ERR Another child process is active (AOF?): can't BGSAVE right now. " +
     'Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.',
   numkeysNotPositive: 'ERR numkeys should be greater than 0',
+  countNotPositive: 'ERR count should be greater than 0',
   notPositive: 'ERR value is out of range, must be positive',
   limitNegative: "ERR LIMIT can't be negative",
   longOutOfRange:
@@ -125,6 +126,19 @@ export const ERR = {
     `ERR the key holds the most elements a hash or set can have (${max})`,
   randomCountTooLarge: (max: number) =>
     `ERR count is out of range: a reply with repeated elements holds at most ${max}`,
+  indexOutOfRange: 'ERR index out of range',
+  lposRankZero:
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... " +
+    'or use negative to start from the end of the list',
+  lposCountNegative: "ERR COUNT can't be negative",
+  lposMaxlenNegative: "ERR MAXLEN can't be negative",
+  timeoutNotFloat: 'ERR timeout is not a float or out of range',
+  timeoutNegative: 'ERR timeout is negative',
+  unblockReason: 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR',
+  unblockedByClient: 'UNBLOCKED client unblocked via CLIENT UNBLOCK',
+  clientSubcommandSyntax: (name: string) =>
+    `ERR unknown subcommand or wrong number of arguments for '${quoteForError(name)}'. ` +
+    'Try CLIENT HELP.',
 } as const;
 
 const MAX_QUOTED_NAME = 128;
