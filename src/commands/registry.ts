@@ -7,6 +7,7 @@ import { connectionCommands } from './connection';
 import { expireCommands } from './expire';
 import { hashCommands } from './hash';
 import { keyCommands } from './keys';
+import { listCommands } from './list';
 import { objectCommands } from './object';
 import { persistenceCommands } from './persistence';
 import { pubsubCommands } from './pubsub';
@@ -32,5 +33,6 @@ export function registerAllCommands(server: Server): void {
   server.register(objectCommands);
   server.register(hashCommands);
   server.register(setCommands);
+  server.register(listCommands);
   server.clientGoneHooks.push(unwatchAll, (client) => server.pubsub.forget(client));
 }

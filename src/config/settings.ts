@@ -417,11 +417,13 @@ export const SETTINGS: readonly Setting[] = [
     name: 'list-max-listpack-size',
     type: 'int',
     default: '-2',
-    min: -5,
+    min: -INT_MAX - 1,
     max: INT_MAX,
     mutable: true,
     aliases: ['list-max-ziplist-size'],
-    help: 'largest list node: positive entries, or -1..-5 for 4..64 KiB',
+    help:
+      'largest list node: a positive number of entries (within 8 KiB), ' +
+      'or -1..-5 for 4, 8, 16, 32 or 64 KiB (lower values act as -5)',
   },
   {
     name: 'hash-max-listpack-entries',
