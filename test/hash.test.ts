@@ -590,7 +590,7 @@ describe('hash journal against redis-server', { skip: redisServerSkipReason() },
   });
 });
 
-describe('hash field expiry (Redis 7.4 behaviour)', () => {
+describe('hash field expiry and NOVALUES (Redis 7.4)', () => {
   let damselfly: ServerProcess;
   let client: RawClient;
   const call = async (...args: string[]) => (await client.call(args)).toString('latin1');
@@ -765,6 +765,21 @@ describe('hash field expiry (Redis 7.4 behaviour)', () => {
     assert.equal(await call('HLEN', 'lazy'), ':1\r\n');
     assert.equal(await call('EXISTS', 'swept'), ':0\r\n');
     assert.equal(await call('DBSIZE'), ':1\r\n');
+  });
+
+  test('HSCAN NOVALUES returns fields only', async () => {
+    await call('FLUSHALL');
+    await call('HSET', 'small', 'a', '1', 'b', '2');
+    const small = await call('HSCAN', 'small', '0', 'NOVALUES');
+    assert.equal(small, '*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n');
+    const matched = await call('HSCAN', 'small', '0', 'novalues', 'MATCH', 'b', 'NOVALUES');
+    assert.equal(matched, '*2\r\n$1\r\n0\r\n*1\r\n$1\r\nb\r\n');
+    const fields = Array.from({ length: 300 }, (_, i) => `f${i}`);
+    await call('HSET', 'big', ...fields.flatMap((field) => [field, 'value']));
+    const seen = await hscanAll(client, 'big', ['NOVALUES', 'COUNT', '40']);
+    assert.equal(seen.length, 300);
+    assert.deepEqual(new Set(seen), new Set(fields));
+    assert.equal(await call('HSCAN', 'small', '0', 'NOVALUES', 'x'), '-ERR syntax error\r\n');
   });
 
   test('events and the journal of expiring fields', async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { assertDifferential, type Normalizer, type Step } from './support/differential';
-import { RawClient } from './support/raw-client';
+import { RawClient, encodeCommand } from './support/raw-client';
 import { findReplyEnd } from './support/resp';
 import { sleep } from './support/server-process';
 import {
@@ -635,6 +635,114 @@ describe('keyspace events against redis-server', { skip: redisServerSkipReason()
       assert.ok(theirs.includes('__keyevent@0__:expired short'));
     },
   );
+});
+
+/**
+ * Blocks a client in BLPOP on `key` in database `db`, runs `commands` on a
+ * second connection, and returns BLPOP's reply (or "timeout" after 1 s).
+ */
+async function blpopAfter(port: number, db: string, key: string, commands: string[][]) {
+  const waiter = await RawClient.connect(port);
+  const writer = await RawClient.connect(port);
+  try {
+    await writer.call(['FLUSHALL']);
+    await waiter.call(['SELECT', db]);
+    await waiter.send(encodeCommand(['BLPOP', key, '1']));
+    await sleep(50);
+    for (const args of commands) await writer.call(args);
+    return (await waiter.readReply(3000)).toString('latin1');
+  } finally {
+    waiter.destroy();
+    writer.destroy();
+  }
+}
+
+describe('blocked clients and generic commands', { skip: redisServerSkipReason() }, () => {
+  let damselfly: ServerProcess;
+  let redis: ServerProcess;
+
+  before(async () => {
+    damselfly = await startDamselfly();
+    const reference = await startRedisServer();
+    assert.ok(reference);
+    redis = reference;
+  });
+
+  after(stopAllServers);
+
+  const cases: [string, string, string[][]][] = [
+    [
+      'RENAME',
+      '0',
+      [
+        ['RPUSH', 'src', 'a'],
+        ['RENAME', 'src', 'k'],
+      ],
+    ],
+    [
+      'RENAMENX',
+      '0',
+      [
+        ['RPUSH', 'src', 'a'],
+        ['RENAMENX', 'src', 'k'],
+      ],
+    ],
+    [
+      'MOVE',
+      '1',
+      [
+        ['RPUSH', 'k', 'a'],
+        ['MOVE', 'k', '1'],
+      ],
+    ],
+    [
+      'COPY',
+      '0',
+      [
+        ['RPUSH', 'src', 'a'],
+        ['COPY', 'src', 'k'],
+      ],
+    ],
+    [
+      'COPY to another database',
+      '2',
+      [
+        ['RPUSH', 'src', 'a'],
+        ['COPY', 'src', 'k', 'DB', '2'],
+      ],
+    ],
+    [
+      'SWAPDB',
+      '0',
+      [
+        ['SELECT', '3'],
+        ['RPUSH', 'k', 'a'],
+        ['SWAPDB', '3', '0'],
+      ],
+    ],
+    [
+      'RENAME of a string',
+      '0',
+      [
+        ['SET', 'src', 'a'],
+        ['RENAME', 'src', 'k'],
+      ],
+    ],
+  ];
+
+  for (const [name, db, commands] of cases) {
+    test(`BLPOP served by ${name}`, async (context) => {
+      if (!(await supports(damselfly.port, ['BLPOP', 'probe:blpop', '0.01']))) {
+        context.skip('BLPOP is not implemented yet');
+        return;
+      }
+      const [ours, theirs] = await Promise.all([
+        blpopAfter(damselfly.port, db, 'k', commands),
+        blpopAfter(redis.port, db, 'k', commands),
+      ]);
+      assert.equal(ours, theirs);
+    });
+  }
 });
 
 /** Runs WATCH key, then `other` on a second connection, then MULTI/EXEC; returns EXEC's reply. */

@@ -3,6 +3,7 @@
  * COPY, MOVE, KEYS, SCAN, RANDOMKEY; and the database-wide DBSIZE, FLUSHDB,
  * FLUSHALL and SWAPDB. Expiry commands are in expire.ts, OBJECT in object.ts.
  */
+import { signalDatabaseReady, signalKeyReady } from '../engine/blocking';
 import { command, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
@@ -86,7 +87,8 @@ function typeOfKey(client: Client, args: string[]): void {
 /**
  * RENAME key newkey: OK; RENAMENX: 1, or 0 when newkey exists. Moves the
  * value with its time to live, replacing newkey. A missing key is an error;
- * a key renamed onto itself changes nothing. Sends rename_from and rename_to.
+ * a key renamed onto itself changes nothing. Sends rename_from and rename_to,
+ * and serves clients blocked on newkey.
  */
 function rename(client: Client, args: string[]): void {
   renameKey(client, args[1], args[2], false);
@@ -114,6 +116,7 @@ function renameKey(
   db.delete(source);
   db.set(destination, value);
   if (expireAt !== -1) db.setExpire(destination, expireAt);
+  signalKeyReady(client.server, db, destination);
   client.server.dirty++;
   notifyKeyspaceEvent(client.server, 'g', 'rename_from', source, db.id);
   notifyKeyspaceEvent(client.server, 'g', 'rename_to', destination, db.id);
@@ -124,7 +127,8 @@ function renameKey(
 /**
  * COPY source destination [DB index] [REPLACE]: 1 when copied, 0 when the
  * source is missing or the destination exists without REPLACE. The copy keeps
- * the time to live. Sends copy_to in the destination's database.
+ * the time to live. Sends copy_to in the destination's database and serves
+ * clients blocked on the destination.
  */
 function copy(client: Client, args: string[]): void {
   const [, source, destination] = args;
@@ -150,6 +154,7 @@ function copy(client: Client, args: string[]): void {
   if (expireAt !== -1) target.setExpire(destination, expireAt);
   // Dispatch signals WATCH for the arguments in the client's database only.
   if (target !== client.db) client.server.keyModified(target, destination);
+  signalKeyReady(client.server, target, destination);
   client.server.dirty++;
   notifyKeyspaceEvent(client.server, 'g', 'copy_to', destination, target.id);
   client.reply.int(1);
@@ -158,7 +163,8 @@ function copy(client: Client, args: string[]): void {
 /**
  * MOVE key db: 1 when the key moved with its time to live to the other
  * database, 0 when it is missing here or exists there. Sends move_from and
- * move_to, each in its own database.
+ * move_to, each in its own database, and serves clients blocked on the key
+ * there.
  */
 function move(client: Client, args: string[]): void {
   const key = args[1];
@@ -175,6 +181,7 @@ function move(client: Client, args: string[]): void {
   if (expireAt !== -1) target.setExpire(key, expireAt);
   source.delete(key);
   client.server.keyModified(target, key);
+  signalKeyReady(client.server, target, key);
   client.server.dirty++;
   notifyKeyspaceEvent(client.server, 'g', 'move_from', key, source.id);
   notifyKeyspaceEvent(client.server, 'g', 'move_to', key, target.id);
@@ -302,7 +309,7 @@ function flushall(client: Client, args: string[]): void {
 /**
  * SWAPDB index1 index2: OK after exchanging the contents of two databases,
  * so clients see the other data at once. Fails WATCH for watched keys that
- * exist in either database.
+ * exist in either database, and serves clients blocked on keys of either.
  */
 function swapdb(client: Client, args: string[]): void {
   const server = client.server;
@@ -319,6 +326,8 @@ function swapdb(client: Client, args: string[]): void {
     a.swapWith(b);
     server.databaseModified(a);
     server.databaseModified(b);
+    signalDatabaseReady(server, a);
+    signalDatabaseReady(server, b);
   }
   server.dirty++;
   client.reply.ok();

@@ -259,6 +259,12 @@ export function hashFromEntries(entries: Iterable<HashEntry>, limits: HashLimits
   return hash;
 }
 
+/*
+ * NOTE: snapshots, DUMP and append-only rewrites store no field expiry
+ * times, because the Redis 7.0 file format has no place for them. Fields
+ * that were set to expire are saved without an expiry time, so after a
+ * restart or RESTORE they no longer expire.
+ */
 registerPlainCodec('hash', {
   toPlain: (value): PlainValue => ({
     type: 'hash',
