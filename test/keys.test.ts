@@ -622,19 +622,15 @@ describe('keyspace events against redis-server', { skip: redisServerSkipReason()
     assert.ok(ours.includes('__keyevent@2__:move_to f'));
   });
 
-  test(
-    'expired keys publish expired',
-    { todo: 'the keyspace does not publish it yet' },
-    async () => {
-      const commands = [['SET', 'short', '1', 'PX', '1'], 20, ['GET', 'short']];
-      const [ours, theirs] = await Promise.all([
-        collectEvents(damselfly.port, commands),
-        collectEvents(redis.port, commands),
-      ]);
-      assert.deepEqual(ours, theirs);
-      assert.ok(theirs.includes('__keyevent@0__:expired short'));
-    },
-  );
+  test('expired keys publish expired', async () => {
+    const commands = [['SET', 'short', '1', 'PX', '1'], 20, ['GET', 'short']];
+    const [ours, theirs] = await Promise.all([
+      collectEvents(damselfly.port, commands),
+      collectEvents(redis.port, commands),
+    ]);
+    assert.deepEqual(ours, theirs);
+    assert.ok(theirs.includes('__keyevent@0__:expired short'));
+  });
 });
 
 /**

@@ -5,7 +5,7 @@ import { hashPassword, passwordMatches } from '../security/passwords';
 import { BlockingState } from './blocking';
 import type { Client } from './client';
 import type { RegisteredCommand } from './command';
-import { parseNotifySettings, type NotifySettings } from './notify';
+import { notifyKeyspaceEvent, parseNotifySettings, type NotifySettings } from './notify';
 import { PubSub } from './pubsub';
 import type { Snapshot } from '../persistence/snapshot';
 import type { AppendOnlyLog } from '../persistence/aof';
@@ -196,6 +196,7 @@ export class Server {
     this.stats.expiredKeys++;
     this.keyModified(db, key);
     this.propagate(db.id, ['DEL', key]);
+    notifyKeyspaceEvent(this, 'x', 'expired', key, db.id);
   }
 }
 
