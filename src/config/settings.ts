@@ -428,7 +428,7 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'hash-max-listpack-entries',
     type: 'int',
-    default: '128',
+    default: '512',
     min: 0,
     max: LLONG_MAX,
     mutable: true,
