@@ -515,6 +515,7 @@ async function checkRandomFields(client: RawClient, key: string, name: string): 
   for (let i = 0; i < all.length; i += 2) values.set(all[i], all[i + 1]);
   const single = (await client.call(['HRANDFIELD', key])).toString('latin1');
   assert.ok(values.has(single.split('\r\n')[1]), `${name}: single field is a field`);
+
   for (const count of [1, 3, values.size - 1, values.size, values.size + 5]) {
     const picked = decodeBulkArray(
       await client.call(['HRANDFIELD', key, String(count)]),
@@ -526,6 +527,7 @@ async function checkRandomFields(client: RawClient, key: string, name: string): 
       `${name}: members for ${count}`,
     );
   }
+
   for (const count of [-1, -5, -(values.size * 3)]) {
     const pairs = decodeBulkArray(
       await client.call(['HRANDFIELD', key, String(count), 'WITHVALUES']),

@@ -467,6 +467,7 @@ async function checkRandomMembers(client: RawClient, key: string, name: string):
   const members = new Set(decodeBulkArray(await client.call(['SMEMBERS', key])) as string[]);
   const single = (await client.call(['SRANDMEMBER', key])).toString('latin1').split('\r\n')[1];
   assert.ok(members.has(single), `${name}: SRANDMEMBER ${key} picks a member`);
+
   for (const count of [1, 2, members.size - 1, members.size, members.size + 3]) {
     const reply = await client.call(['SRANDMEMBER', key, String(count)]);
     const picked = decodeBulkArray(reply) as string[];
@@ -477,6 +478,7 @@ async function checkRandomMembers(client: RawClient, key: string, name: string):
       `${name}: members for ${count}`,
     );
   }
+
   const repeated = decodeBulkArray(
     await client.call(['SRANDMEMBER', key, String(-members.size * 4)]),
   );
@@ -485,6 +487,7 @@ async function checkRandomMembers(client: RawClient, key: string, name: string):
     repeated.every((member) => members.has(member as string)),
     `${name}: repeated members`,
   );
+
   const popped = decodeBulkArray(await client.call(['SPOP', key, '2'])) as string[];
   assert.equal(new Set(popped).size, 2, `${name}: SPOP 2 distinct`);
   assert.ok(
