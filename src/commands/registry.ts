@@ -15,6 +15,7 @@ import { serverCommands } from './server';
 import { setCommands } from './set';
 import { stringCommands } from './string';
 import { transactionCommands, unwatchAll } from './transaction';
+import { zsetCommands } from './zset';
 
 /** Adds every command family to the server's table. */
 export function registerAllCommands(server: Server): void {
@@ -34,5 +35,6 @@ export function registerAllCommands(server: Server): void {
   server.register(hashCommands);
   server.register(setCommands);
   server.register(listCommands);
+  server.register(zsetCommands);
   server.clientGoneHooks.push(unwatchAll, (client) => server.pubsub.forget(client));
 }

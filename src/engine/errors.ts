@@ -106,6 +106,17 @@ export const ERR = {
   bgsaveWhileRewriting:
     "ERR Another child process is active (AOF?): can't BGSAVE right now. " +
     'Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.',
+  minMaxNotFloat: 'ERR min or max is not a float',
+  minMaxNotLex: 'ERR min or max not valid string range item',
+  zaddXxNx: 'ERR XX and NX options at the same time are not compatible',
+  zaddGtLtNx: 'ERR GT, LT, and/or NX options at the same time are not compatible',
+  zaddIncrPairs: 'ERR INCR option supports a single increment-element pair',
+  scoreNaN: 'ERR resulting score is not a number (NaN)',
+  zrangeLimit:
+    'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX',
+  zrangeWithScoresLex: 'ERR syntax error, WITHSCORES not supported in combination with BYLEX',
+  weightNotFloat: 'ERR weight value is not a float',
+  noInputKeys: (cmd: string) => `ERR at least 1 input key is needed for '${cmd}' command`,
   numkeysNotPositive: 'ERR numkeys should be greater than 0',
   countNotPositive: 'ERR count should be greater than 0',
   notPositive: 'ERR value is out of range, must be positive',

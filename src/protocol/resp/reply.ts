@@ -45,32 +45,98 @@ const CRLF = 0x0d0a;
 const SMALL_INTS: Buffer[] = [];
 for (let i = -1; i <= 256; i++) SMALL_INTS.push(Buffer.from(`:${i}\r\n`));
 
-/** Formats a double as Redis does for replies: integers without a fraction, inf as "inf". */
+/**
+ * Formats a double as Redis 7.0 does for replies (its addReplyDouble): C's
+ * `%.17g`, with "inf" and "-inf" spelled out. Zero keeps its sign ("-0").
+ */
 export function formatDouble(value: number): string {
   if (value === Infinity) return 'inf';
   if (value === -Infinity) return '-inf';
   if (Number.isNaN(value)) return 'nan';
-  if (Number.isInteger(value) && Math.abs(value) < 1e17) return String(value);
+  if (Number.isInteger(value) && Math.abs(value) < 1e17 && !Object.is(value, -0)) {
+    return String(value);
+  }
   return formatDoubleG17(value);
 }
 
-/** Matches C's `%.17g`, which Redis uses for scores and INCRBYFLOAT-free doubles. */
+const G17_DIGITS = 17;
+
+/**
+ * Matches glibc's `%.17g`: 17 significant digits rounded half to even on the
+ * exact binary value, trailing zeros dropped, exponent form below 1e-4 and
+ * from 1e17 on.
+ */
 export function formatDoubleG17(value: number): string {
+  if (!Number.isFinite(value)) return formatDouble(value);
   if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  const exp = Math.floor(Math.log10(Math.abs(value)));
-  if (exp < -4 || exp >= 17) {
-    const [mantissa, e] = value.toExponential(16).split('e');
-    const trimmed = trimFraction(mantissa);
-    const sign = e[0] === '-' ? '-' : '+';
-    const digits = e.slice(1).padStart(2, '0');
-    return `${trimmed}e${sign}${digits}`;
+  const sign = value < 0 ? '-' : '';
+  const { digits, exponent } = roundToSignificant(Math.abs(value));
+  if (exponent < -4 || exponent >= G17_DIGITS) {
+    const fraction = trimZeros(digits.slice(1));
+    const mantissa = fraction === '' ? digits[0] : `${digits[0]}.${fraction}`;
+    const power = String(Math.abs(exponent)).padStart(2, '0');
+    return `${sign}${mantissa}e${exponent < 0 ? '-' : '+'}${power}`;
   }
-  return trimFraction(value.toPrecision(17));
+  if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${trimZeros(digits)}`;
+  const fraction = trimZeros(digits.slice(exponent + 1));
+  const whole = digits.slice(0, exponent + 1);
+  return fraction === '' ? `${sign}${whole}` : `${sign}${whole}.${fraction}`;
 }
 
-function trimFraction(text: string): string {
-  if (!text.includes('.')) return text;
-  return text.replace(/\.?0+$/, '');
+function trimZeros(text: string): string {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '0') end--;
+  return text.slice(0, end);
+}
+
+/**
+ * Rounds a positive finite double to 17 significant digits. JavaScript's
+ * toExponential rounds exact ties away from zero where glibc rounds them to
+ * even, so a possible tie is settled on the exact decimal expansion.
+ */
+function roundToSignificant(value: number): { digits: string; exponent: number } {
+  const wide = value.toExponential(G17_DIGITS + 3);
+  if (wide.slice(G17_DIGITS + 1, G17_DIGITS + 5) === '5000') return roundExactly(value);
+  const [mantissa, power] = value.toExponential(G17_DIGITS - 1).split('e');
+  return { digits: mantissa.replace('.', ''), exponent: Number(power) };
+}
+
+function roundExactly(value: number): { digits: string; exponent: number } {
+  const { digits, pointPosition } = exactDecimal(value);
+  const significantStart = digits.search(/[1-9]/);
+  const significant = digits.slice(significantStart);
+  let exponent = pointPosition - significantStart - 1;
+  let head = BigInt(significant.slice(0, G17_DIGITS).padEnd(G17_DIGITS, '0'));
+  const tail = significant.slice(G17_DIGITS);
+  const firstDropped = tail === '' ? 0 : Number(tail[0]);
+  const restNonZero = /[1-9]/.test(tail.slice(1));
+  const tie = firstDropped === 5 && !restNonZero;
+  if (firstDropped > 5 || (firstDropped === 5 && restNonZero) || (tie && head % 2n === 1n)) {
+    head += 1n;
+  }
+  let text = head.toString();
+  if (text.length > G17_DIGITS) {
+    text = text.slice(0, G17_DIGITS);
+    exponent++;
+  }
+  return { digits: text, exponent };
+}
+
+/** The exact decimal digits of a positive finite double, with the decimal point's index. */
+function exactDecimal(value: number): { digits: string; pointPosition: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const fraction = bits & ((1n << 52n) - 1n);
+  const mantissa = biased === 0 ? fraction : fraction | (1n << 52n);
+  const power = (biased === 0 ? 1 : biased) - 1075;
+  if (power >= 0) {
+    const digits = (mantissa << BigInt(power)).toString();
+    return { digits, pointPosition: digits.length };
+  }
+  const digits = (mantissa * 5n ** BigInt(-power)).toString().padStart(-power + 1, '0');
+  return { digits, pointPosition: digits.length + power };
 }
 
 /** Encodes replies as RESP bytes into one buffer, flushed by the connection. */
