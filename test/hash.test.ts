@@ -40,12 +40,6 @@ import {
 
 const LONG = 'x'.repeat(65);
 
-/**
- * redis-server started without a config file uses 512 for
- * hash-max-listpack-entries, while its redis.conf and Damselfly use 128.
- */
-const REFERENCE_ARGS = ['--hash-max-listpack-entries', '128'];
-
 /** HSET steps adding fields f0..f(count-1) with values v0.., in batches. */
 function fillHash(key: string, count: number, prefix = 'f'): Step[] {
   const steps: Step[] = [];
@@ -64,7 +58,7 @@ describe('hash commands against redis-server', { skip: redisServerSkipReason() }
 
   before(async () => {
     damselfly = await startDamselfly();
-    const reference = await startRedisServer({ args: REFERENCE_ARGS });
+    const reference = await startRedisServer();
     assert.ok(reference);
     redis = reference;
   });
@@ -273,7 +267,7 @@ describe('hash commands against redis-server', { skip: redisServerSkipReason() }
     await compare([
       ['HSET', 'small', 'a', '1'],
       ['OBJECT', 'ENCODING', 'small'],
-      ...fillHash('edge', 128),
+      ...fillHash('edge', 512),
       ['OBJECT', 'ENCODING', 'edge'],
       ['HSET', 'edge', 'one', 'more'],
       ['OBJECT', 'ENCODING', 'edge'],
@@ -305,7 +299,7 @@ describe('hash commands against redis-server', { skip: redisServerSkipReason() }
       ['CONFIG', 'SET', 'hash-max-listpack-entries', '0'],
       ['HSET', 'zero', 'a', '1'],
       ['OBJECT', 'ENCODING', 'zero'],
-      ['CONFIG', 'SET', 'hash-max-listpack-entries', '128'],
+      ['CONFIG', 'SET', 'hash-max-listpack-entries', '512'],
       ['CONFIG', 'SET', 'hash-max-listpack-value', '0'],
       ['HSET', 'empty', '', ''],
       ['OBJECT', 'ENCODING', 'empty'],
@@ -393,7 +387,7 @@ describe('hash commands against redis-server', { skip: redisServerSkipReason() }
       const client = await RawClient.connect(server.port);
       try {
         await client.call(['FLUSHALL']);
-        const fields = Array.from({ length: 200 }, (_, i) => `f${i}`);
+        const fields = Array.from({ length: 600 }, (_, i) => `f${i}`);
         await client.call(['HSET', 'h', ...fields.flatMap((field) => [field, `v-${field}`])]);
         await client.call(['HSET', 's', 'a', '1', 'b', '2', 'c', '3', 'd', '4']);
         for (const key of ['h', 's']) await checkRandomFields(client, key, server.name);
@@ -561,7 +555,7 @@ describe('hash journal against redis-server', { skip: redisServerSkipReason() },
 
   before(async () => {
     damselfly = await startDamselfly({ args });
-    const reference = await startRedisServer({ args: [...args, ...REFERENCE_ARGS] });
+    const reference = await startRedisServer({ args });
     assert.ok(reference);
     redis = reference;
   });
@@ -776,10 +770,11 @@ describe('hash field expiry and NOVALUES (Redis 7.4)', () => {
     assert.equal(small, '*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n');
     const matched = await call('HSCAN', 'small', '0', 'novalues', 'MATCH', 'b', 'NOVALUES');
     assert.equal(matched, '*2\r\n$1\r\n0\r\n*1\r\n$1\r\nb\r\n');
-    const fields = Array.from({ length: 300 }, (_, i) => `f${i}`);
+    const fields = Array.from({ length: 600 }, (_, i) => `f${i}`);
     await call('HSET', 'big', ...fields.flatMap((field) => [field, 'value']));
+    assert.equal(await call('OBJECT', 'ENCODING', 'big'), '$9\r\nhashtable\r\n');
     const seen = await hscanAll(client, 'big', ['NOVALUES', 'COUNT', '40']);
-    assert.equal(seen.length, 300);
+    assert.equal(seen.length, 600);
     assert.deepEqual(new Set(seen), new Set(fields));
     assert.equal(await call('HSCAN', 'small', '0', 'NOVALUES', 'x'), '-ERR syntax error\r\n');
   });
@@ -856,7 +851,7 @@ describe('hash property test against redis-server', { skip: redisServerSkipReaso
 
   before(async () => {
     damselfly = await startDamselfly();
-    const reference = await startRedisServer({ args: REFERENCE_ARGS });
+    const reference = await startRedisServer();
     assert.ok(reference);
     redis = reference;
   });
