@@ -17,18 +17,7 @@ import {
   stopAllServers,
   type ServerProcess,
 } from './support/servers';
-
-/** ZADD steps adding `count` members named by `member` with score i, in batches of 100. */
-export function fillZset(key: string, count: number, member = (i: number) => `m${i}`,
-  score = (i: number) => String(i)): Step[] {
-  const steps: Step[] = [];
-  for (let start = 0; start < count; start += 100) {
-    const args = ['ZADD', key];
-    for (let i = start; i < Math.min(count, start + 100); i++) args.push(score(i), member(i));
-    steps.push(args);
-  }
-  return steps;
-}
+import { fillZset } from './zset-support';
 
 describe('sorted set commands against redis-server', { skip: redisServerSkipReason() }, () => {
   let damselfly: ServerProcess;
