@@ -8,7 +8,7 @@
  * "1e20" are "negative".
  */
 import { CommandError, ERR } from '../engine/errors';
-import { parseLongDouble, type LongDouble } from './long-double';
+import { parseLongDouble, type LongDouble } from './string-long-double';
 
 const SIGNIFICAND_BITS = 64;
 const INT64_LIMIT = 2n ** 63n;
@@ -21,7 +21,7 @@ const INT64_LIMIT = 2n ** 63n;
 export function parseTimeout(text: string): number {
   const value = parseLongDouble(text);
   if (value === null) throw new CommandError(ERR.timeoutNotFloat);
-  if (value === 'inf' || value === '-inf') throw new CommandError(ERR.timeoutNegative);
+  if (value.infinite) throw new CommandError(ERR.timeoutNegative);
   const milliseconds = ceilMilliseconds(value);
   if (milliseconds < 0n || milliseconds >= INT64_LIMIT) {
     throw new CommandError(ERR.timeoutNegative);
@@ -33,7 +33,7 @@ export function parseTimeout(text: string): number {
 
 /** Returns ceil(value * 1000), with the product rounded to a 64-bit significand first. */
 function ceilMilliseconds(value: LongDouble): bigint {
-  let mantissa = value.mantissa * 1000n;
+  let mantissa = value.significand * 1000n;
   let exponent = value.exponent;
   const excess = mantissa.toString(2).length - SIGNIFICAND_BITS;
   if (excess > 0) {

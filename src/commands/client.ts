@@ -9,6 +9,7 @@ import { CommandError, ERR } from '../engine/errors';
 import type { Server } from '../engine/server';
 import { toBigInt64 } from './arguments';
 import { writeSubcommandHelp } from './command-info';
+import { clientUnblockSubcommands } from './client-unblock';
 import { isValidClientName } from './connection';
 
 /** The client types CLIENT LIST TYPE and CLIENT KILL TYPE select by. */
@@ -394,6 +395,7 @@ export const clientCommands: RegisteredCommand[] = [
     complexity: 'Depends on subcommand.',
     handler: () => undefined,
     subcommands: [
+      ...clientUnblockSubcommands,
       sub('id', 2, PLAIN, '5.0.0', 'Returns the id of the connection.', clientId),
       sub('setname', 3, PLAIN, '2.6.9', 'Names the connection.', clientSetName),
       sub('getname', 2, PLAIN, '2.6.9', 'Returns the name of the connection.', clientGetName),

@@ -2,6 +2,7 @@
 import { command, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
+import { signalKeyReady } from '../engine/blocking';
 import { notifyKeyspaceEvent } from '../engine/notify';
 import { crc64 } from '../persistence/crc64';
 import { fromPlain, toPlain } from '../persistence/plain';
@@ -148,6 +149,7 @@ function restore(client: Client, args: string[]): void {
   }
   db.set(key, value);
   if (expiresAt >= 0) db.setExpire(key, expiresAt);
+  signalKeyReady(server, db, key);
   server.dirty++;
   const journal = ['RESTORE', key, expiresAt >= 0 ? String(expiresAt) : '0', args[3], 'REPLACE'];
   if (expiresAt >= 0) journal.push('ABSTTL');

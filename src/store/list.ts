@@ -63,8 +63,13 @@ export class ListValue implements CollectionValue {
     return list;
   }
 
+  /**
+   * Redis 7.0 reports every list as `quicklist`, whatever its size (7.2 added
+   * `listpack` for small lists). The reply follows 7.0, the version clients
+   * are checked against; the node layout still follows `list-max-listpack-size`.
+   */
   encoding(): string {
-    return this.#quicklist ? 'quicklist' : 'listpack';
+    return 'quicklist';
   }
 
   size(): number {

@@ -1,14 +1,13 @@
 /**
- * The set value type, with Redis 7.2's three encodings, as OBJECT ENCODING
- * reports them:
+ * The set value type, with three layouts (Redis 7.2's encodings):
  * - 'intset': every member is an integer and there are at most
  *   set-max-intset-entries of them; a sorted array of 64-bit integers.
  * - 'listpack': at most set-max-listpack-entries members of at most
  *   set-max-listpack-value bytes each; an array in insertion order.
  * - 'hashtable': a JavaScript Set.
  * A set starts as an empty intset and only ever moves down that list, like
- * Redis. NOTE: Redis 7.0 has no 'listpack' sets: it reports 'hashtable' for
- * every set that is not an intset.
+ * Redis. OBJECT ENCODING reports what Redis 7.0 does: 'intset', or
+ * 'hashtable' for both other layouts.
  */
 import type { Config } from '../config/config';
 import { registerPlainCodec } from '../persistence/plain';
@@ -43,9 +42,9 @@ export class SetValue implements CollectionValue {
   #table: Set<string> | null = null;
   #sampler: KeySampler | null = null;
 
+  /** The name Redis 7.0 reports: it has no small-array encoding for sets, so that one is 'hashtable'. */
   encoding(): string {
-    if (this.#ints !== null) return 'intset';
-    return this.#list !== null ? 'listpack' : 'hashtable';
+    return this.#ints !== null ? 'intset' : 'hashtable';
   }
 
   size(): number {
