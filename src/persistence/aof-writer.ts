@@ -174,7 +174,9 @@ export class AofWriter {
     this.#pending.push(bytes);
     this.#pendingBytes += bytes.length;
     this.#unsynced = true;
-    if (this.policy !== 'always') this.#scheduleFlush();
+    // With `always`, a connection's group commit usually flushes first; this
+    // covers writes no client waits for (active expiry, field sweeps).
+    this.#scheduleFlush();
   }
 
   /** Whether replies must wait for a sync before they may be sent (`always` only). */
