@@ -138,7 +138,8 @@ async function main() {
   const threads = Math.max(1, options.threads);
   const runs = [];
   for (let t = 0; t < threads; t++) {
-    const count = Math.floor(options.connections / threads) + (t < options.connections % threads ? 1 : 0);
+    const count =
+      Math.floor(options.connections / threads) + (t < options.connections % threads ? 1 : 0);
     runs.push(
       new Promise((resolve, reject) => {
         const worker = new Worker(__filename, { workerData: { options, count, deadline } });

@@ -57,7 +57,10 @@ describe('memcached npm client', () => {
   test('getMulti', async () => {
     await call(client, 'set', 'm1', 'one', 0);
     await call(client, 'set', 'm2', 'two', 0);
-    assert.deepEqual(await call(client, 'getMulti', ['m1', 'm2', 'missing']), { m1: 'one', m2: 'two' });
+    assert.deepEqual(await call(client, 'getMulti', ['m1', 'm2', 'missing']), {
+      m1: 'one',
+      m2: 'two',
+    });
   });
 
   test('gets and cas', async () => {

@@ -33,10 +33,19 @@ const STORAGE_CASES: Case[] = [
   ['data without CRLF', 'set k1 0 0 2\r\nabXYget k1\r\n'],
   ['bad chunk with noreply', 'set k1 0 0 4 noreply\r\nabcdef\r\nget k1\r\n'],
   ['second set replaces flags', 'set k 5 0 1\r\na\r\nset k 9 0 1\r\nb\r\nget k\r\n'],
-  ['append and prepend keep flags', 'set k 7 0 1\r\nb\r\nappend k 1 0 1\r\nc\r\nprepend k 2 0 1\r\na\r\nget k\r\n'],
+  [
+    'append and prepend keep flags',
+    'set k 7 0 1\r\nb\r\nappend k 1 0 1\r\nc\r\nprepend k 2 0 1\r\na\r\nget k\r\n',
+  ],
   ['append to missing key', 'append zz 0 0 1\r\nx\r\nprepend zz 0 0 1\r\nx\r\nget zz\r\n'],
-  ['add existing and new', 'set a 0 0 1\r\n1\r\nadd a 0 0 1\r\n2\r\nadd b 0 0 1\r\n3\r\nget a b\r\n'],
-  ['replace missing and existing', 'replace r 0 0 1\r\n1\r\nset r 0 0 1\r\n2\r\nreplace r 4 0 1\r\n3\r\nget r\r\n'],
+  [
+    'add existing and new',
+    'set a 0 0 1\r\n1\r\nadd a 0 0 1\r\n2\r\nadd b 0 0 1\r\n3\r\nget a b\r\n',
+  ],
+  [
+    'replace missing and existing',
+    'replace r 0 0 1\r\n1\r\nset r 0 0 1\r\n2\r\nreplace r 4 0 1\r\n3\r\nget r\r\n',
+  ],
   ['cas on missing key', 'cas zz 0 0 1 1\r\nx\r\n'],
   ['cas with a wrong value', 'set c 0 0 1\r\nx\r\ncas c 0 0 1 999999\r\ny\r\nget c\r\n'],
   ['negative flags', 'set k -1 0 1\r\nx\r\nget k\r\n'],
@@ -59,20 +68,41 @@ const STORAGE_CASES: Case[] = [
   ['binary value', 'set b 0 0 6\r\n\x00\r\n\xff\n\r\r\nget b\r\n'],
   ['key of 250 bytes', `set ${KEY_250} 0 0 1\r\nx\r\nget ${KEY_250}\r\n`],
   ['set key of 251 bytes', `set ${KEY_251} 0 0 1\r\nx\r\n`],
-  ['item at the size limit', `set k 0 0 ${ITEM_MAX - 60}\r\n${'v'.repeat(ITEM_MAX - 60)}\r\nmg k s\r\n`],
+  [
+    'item at the size limit',
+    `set k 0 0 ${ITEM_MAX - 60}\r\n${'v'.repeat(ITEM_MAX - 60)}\r\nmg k s\r\n`,
+  ],
   ['item over the size limit', `set k 0 0 ${ITEM_MAX}\r\n${'v'.repeat(ITEM_MAX)}\r\nget k\r\n`],
-  ['too large set drops old item', `set k 0 0 1\r\nx\r\nset k 0 0 ${ITEM_MAX}\r\n${'v'.repeat(ITEM_MAX)}XXget k\r\n`],
-  ['too large with noreply', `set k 0 0 ${ITEM_MAX} noreply\r\n${'v'.repeat(ITEM_MAX)}\r\nget k\r\n`],
+  [
+    'too large set drops old item',
+    `set k 0 0 1\r\nx\r\nset k 0 0 ${ITEM_MAX}\r\n${'v'.repeat(ITEM_MAX)}XXget k\r\n`,
+  ],
+  [
+    'too large with noreply',
+    `set k 0 0 ${ITEM_MAX} noreply\r\n${'v'.repeat(ITEM_MAX)}\r\nget k\r\n`,
+  ],
 ];
 
 const NOREPLY_CASES: Case[] = [
-  ['set add replace noreply', 'set n 0 0 1 noreply\r\n1\r\nadd n 0 0 1 noreply\r\n2\r\nreplace n 0 0 1 noreply\r\n3\r\nget n\r\n'],
-  ['append prepend noreply', 'set n 0 0 1\r\n1\r\nappend n 0 0 1 noreply\r\n2\r\nprepend n 0 0 1 noreply\r\n0\r\nget n\r\n'],
+  [
+    'set add replace noreply',
+    'set n 0 0 1 noreply\r\n1\r\nadd n 0 0 1 noreply\r\n2\r\nreplace n 0 0 1 noreply\r\n3\r\nget n\r\n',
+  ],
+  [
+    'append prepend noreply',
+    'set n 0 0 1\r\n1\r\nappend n 0 0 1 noreply\r\n2\r\nprepend n 0 0 1 noreply\r\n0\r\nget n\r\n',
+  ],
   ['cas noreply', 'set n 0 0 1\r\n1\r\ncas n 0 0 1 1 noreply\r\n2\r\nget n\r\n'],
   ['incr decr noreply', 'set n 0 0 2\r\n10\r\nincr n 5 noreply\r\ndecr n 3 noreply\r\nget n\r\n'],
-  ['touch delete noreply', 'set n 0 0 1\r\n1\r\ntouch n 100 noreply\r\ndelete n noreply\r\nget n\r\n'],
+  [
+    'touch delete noreply',
+    'set n 0 0 1\r\n1\r\ntouch n 100 noreply\r\ndelete n noreply\r\nget n\r\n',
+  ],
   ['flush_all noreply', 'set n 0 0 1\r\n1\r\nflush_all noreply\r\nget n\r\n'],
-  ['noreply silences client errors', 'set k abc 0 1 noreply\r\nx\r\nincr k abc noreply\r\nversion\r\n'],
+  [
+    'noreply silences client errors',
+    'set k abc 0 1 noreply\r\nx\r\nincr k abc noreply\r\nversion\r\n',
+  ],
   ['verbosity noreply', 'verbosity 1 noreply\r\nverbosity 1\r\n'],
 ];
 
@@ -92,7 +122,10 @@ const RETRIEVAL_CASES: Case[] = [
   ['gat with bad exptime', 'gat abc t\r\n'],
   ['gat without keys', 'gat 10\r\n'],
   ['gat negative expires after reply', 'set t 0 0 1\r\nx\r\ngat -1 t\r\nget t\r\n'],
-  ['touch', 'set t 0 0 1\r\nx\r\ntouch t 100\r\ntouch zz 1\r\ntouch t abc\r\ntouch t\r\nmg t t\r\n'],
+  [
+    'touch',
+    'set t 0 0 1\r\nx\r\ntouch t 100\r\ntouch zz 1\r\ntouch t abc\r\ntouch t\r\nmg t t\r\n',
+  ],
   ['touch extra token', 'set t 0 0 1\r\nx\r\ntouch t 100 x\r\ntouch t 100 noreply x\r\n'],
   ['touch key of 251 bytes', `touch ${KEY_251} 1\r\n`],
   ['delete', 'set d 0 0 1\r\nx\r\ndelete d\r\ndelete d\r\n'],
@@ -110,10 +143,16 @@ const ARITHMETIC_CASES: Case[] = [
   ['incr missing key', 'incr zz 1\r\ndecr zz 1\r\n'],
   ['incr non-numeric', 'set n 0 0 3\r\nabc\r\nincr n 1\r\ndecr n 1\r\n'],
   ['incr value over 64 bits', 'set n 0 0 20\r\n18446744073709551616\r\nincr n 1\r\n'],
-  ['incr value with spaces', 'set n 0 0 3\r\n 12\r\nincr n 2\r\nset m 0 0 5\r\n5 abc\r\nincr m 1\r\n'],
+  [
+    'incr value with spaces',
+    'set n 0 0 3\r\n 12\r\nincr n 2\r\nset m 0 0 5\r\n5 abc\r\nincr m 1\r\n',
+  ],
   ['incr negative value', 'set n 0 0 3\r\n-12\r\nincr n 2\r\n'],
   ['incr empty value', 'set n 0 0 0\r\n\r\nincr n 1\r\n'],
-  ['invalid deltas', 'set n 0 0 1\r\n5\r\nincr n abc\r\nincr n -1\r\nincr n 18446744073709551616\r\nincr n 0x3\r\n'],
+  [
+    'invalid deltas',
+    'set n 0 0 1\r\n5\r\nincr n abc\r\nincr n -1\r\nincr n 18446744073709551616\r\nincr n 0x3\r\n',
+  ],
   ['incr keeps flags', 'set n 7 0 1\r\n5\r\nincr n 10\r\nget n\r\n'],
   ['incr token counts', 'incr\r\nincr n\r\nincr n 1 x\r\nincr n 1 noreply x\r\n'],
   ['incr key of 251 bytes', `incr ${KEY_251} 1\r\n`],
@@ -124,8 +163,14 @@ const OTHER_CASES: Case[] = [
   ['version', 'version\r\nversion x\r\n'],
   ['verbosity', 'verbosity\r\nverbosity 1\r\nverbosity abc\r\nverbosity 1 2 3\r\n'],
   ['flush_all', 'set f 0 0 1\r\nx\r\nflush_all\r\nget f\r\n'],
-  ['flush_all arguments', 'flush_all 0\r\nflush_all -1\r\nflush_all abc\r\nflush_all 0 0\r\nflush_all 1 2 3\r\n'],
-  ['flush_all with delay keeps items', 'set f 0 0 1\r\nx\r\nflush_all 100\r\nget f\r\nflush_all 0\r\n'],
+  [
+    'flush_all arguments',
+    'flush_all 0\r\nflush_all -1\r\nflush_all abc\r\nflush_all 0 0\r\nflush_all 1 2 3\r\n',
+  ],
+  [
+    'flush_all with delay keeps items',
+    'set f 0 0 1\r\nx\r\nflush_all 100\r\nget f\r\nflush_all 0\r\n',
+  ],
   ['quit closes', 'quit\r\nget a\r\n'],
   ['shutdown refused', 'shutdown\r\n'],
   ['stats unknown group', 'stats foo\r\n'],
@@ -150,7 +195,10 @@ const META_CASES: Case[] = [
   ['mg vivify wins then loses', 'mg nk N30 t v s f\r\nmg nk N30 t v\r\n'],
   ['mg recache token', 'set r 0 100 1\r\nx\r\nmg r R30 v\r\nmg r R300 v\r\nmg r R300 v\r\n'],
   ['mg flag errors', 'mg k1 x\r\nmg k1 v v\r\nmg k1 T\r\nmg k1 Tabc\r\nmg k1 E5\r\nmg\r\n'],
-  ['mg opaque too long', `set k1 0 0 1\r\nx\r\nmg k1 O${'a'.repeat(40)}\r\nmg zz O${'a'.repeat(40)}\r\n`],
+  [
+    'mg opaque too long',
+    `set k1 0 0 1\r\nx\r\nmg k1 O${'a'.repeat(40)}\r\nmg zz O${'a'.repeat(40)}\r\n`,
+  ],
   ['mg ignored tokens', 'set k1 0 0 1\r\nx\r\nmg k1 P L v\r\nmg k1 Pfoo Lbar v\r\n'],
   ['mg key of 251 bytes', `mg ${KEY_251} v\r\n`],
   ['mg too many flags', `mg k ${'P '.repeat(18)}\r\n`],
@@ -162,7 +210,10 @@ const META_CASES: Case[] = [
   ['ms cas mismatch', 'ms m 2\r\nhi\r\nms m 2 C1\r\nXY\r\nms m 2 C1 q\r\nXY\r\n'],
   ['ms bad modes', 'ms m 2 MX\r\nXY\r\nms m 2 M\r\nXY\r\nms m 2 Ms\r\nXY\r\n'],
   ['ms bad lengths', 'ms m\r\nXY\r\nms m abc\r\nXY\r\nms m -1\r\nXY\r\n'],
-  ['ms bad flag tokens', 'ms m 2 Fabc\r\nXY\r\nms m 2 F-1\r\nXY\r\nms m 2 Tabc\r\nXY\r\nms m 2 x\r\nXY\r\n'],
+  [
+    'ms bad flag tokens',
+    'ms m 2 Fabc\r\nXY\r\nms m 2 F-1\r\nXY\r\nms m 2 Tabc\r\nXY\r\nms m 2 x\r\nXY\r\n',
+  ],
   ['ms bad data chunk', 'ms m 2\r\nXYZ\r\nms m 2 q\r\nXYZ\r\n'],
   ['ms negative ttl', 'ms m 2 T-1\r\nXY\r\nmg m v\r\n'],
   ['ms return flags', 'ms m 2 k O1 c s t f v\r\nXY\r\n'],
@@ -173,7 +224,10 @@ const META_CASES: Case[] = [
   ['md flag errors', 'md d C1\r\nmd d Cabc\r\nmd d x\r\nmd d 0\r\nmd d noreply\r\n'],
   ['md key and opaque', 'set d 0 0 1\r\nx\r\nmd d k O9\r\n'],
   ['ma create with initial value', 'ma k3 N0 J13 v\r\nma k3 v\r\n'],
-  ['ma modes and deltas', 'ma c N0 q\r\nma c q\r\nma c v t k O5\r\nma c MD D100 v\r\nma c MI D18446744073709551615 v\r\n'],
+  [
+    'ma modes and deltas',
+    'ma c N0 q\r\nma c q\r\nma c v t k O5\r\nma c MD D100 v\r\nma c MI D18446744073709551615 v\r\n',
+  ],
   ['ma errors', 'ma zz\r\nma zz q\r\nma zz Mx\r\nma zz D-1\r\nma zz Dabc\r\nma zz Jabc\r\n'],
   ['ma non-numeric', 'set n 0 0 1\r\nx\r\nma n\r\nma n v\r\n'],
   ['ma cas and ttl', 'set n 0 0 1\r\n5\r\nma n C1\r\nma n T50 t v\r\n'],
@@ -185,9 +239,26 @@ const META_CASES: Case[] = [
 ];
 
 function base64Cases(): Case[] {
-  const keys = ['YQ', 'YQ=', 'YQ==', 'YWJj', 'YWJjZA', 'YWJjZA==', 'YQ==YQ==', 'Y!Q=', 'AAAA', '____'];
-  const cases: Case[] = keys.map((key) => [`base64 key ${key}`, `ms ${key} 1 b k\r\nx\r\nmg ${key} b k v\r\n`]);
-  cases.push(['base64 key shown for text get', 'ms ZQ== 1 b\r\nx\r\nget e\r\nmg e k\r\nme ZQ== b\r\n']);
+  const keys = [
+    'YQ',
+    'YQ=',
+    'YQ==',
+    'YWJj',
+    'YWJjZA',
+    'YWJjZA==',
+    'YQ==YQ==',
+    'Y!Q=',
+    'AAAA',
+    '____',
+  ];
+  const cases: Case[] = keys.map((key) => [
+    `base64 key ${key}`,
+    `ms ${key} 1 b k\r\nx\r\nmg ${key} b k v\r\n`,
+  ]);
+  cases.push([
+    'base64 key shown for text get',
+    'ms ZQ== 1 b\r\nx\r\nget e\r\nmg e k\r\nme ZQ== b\r\n',
+  ]);
   return cases;
 }
 

@@ -49,7 +49,10 @@ describe('values across protocols', () => {
 
   test('redis set, memcached get', async () => {
     await redis.set('from-redis', 'value');
-    assert.equal(await memcache.retrieve('get from-redis\r\n'), 'VALUE from-redis 0 5\r\nvalue\r\nEND\r\n');
+    assert.equal(
+      await memcache.retrieve('get from-redis\r\n'),
+      'VALUE from-redis 0 5\r\nvalue\r\nEND\r\n',
+    );
   });
 
   test('binary values round trip', async () => {
@@ -101,7 +104,10 @@ describe('flags and cas across protocols', () => {
   test('redis append resets flags', async () => {
     await memcache.call('set appended 3 0 1\r\na\r\n');
     await redis.append('appended', 'b');
-    assert.deepEqual(await memcache.retrieve('get appended\r\n'), 'VALUE appended 0 2\r\nab\r\nEND\r\n');
+    assert.deepEqual(
+      await memcache.retrieve('get appended\r\n'),
+      'VALUE appended 0 2\r\nab\r\nEND\r\n',
+    );
   });
 
   test('cas of a redis value is stable until written', async () => {
@@ -143,7 +149,8 @@ describe('expiry across protocols', () => {
   test('memcached exptime is a redis ttl', async () => {
     await memcache.call('set expiring 0 100 1\r\nx\r\n');
     const ttl = await redis.ttl('expiring');
-    assert.ok(ttl > 95 && ttl <= 100, `ttl ${ttl}`);
+    assert.ok(ttl > 95, `ttl ${ttl}`);
+    assert.ok(ttl <= 100, `ttl ${ttl}`);
   });
 
   test('redis expire is a memcached ttl', async () => {
@@ -161,7 +168,8 @@ describe('expiry across protocols', () => {
     const when = Math.floor(Date.now() / 1000) + 1000;
     await memcache.call(`set absolute 0 ${when} 1\r\nx\r\n`);
     const ttl = await redis.ttl('absolute');
-    assert.ok(ttl > 990 && ttl <= 1000, `ttl ${ttl}`);
+    assert.ok(ttl > 990, `ttl ${ttl}`);
+    assert.ok(ttl <= 1000, `ttl ${ttl}`);
   });
 });
 
@@ -222,7 +230,11 @@ describe('wrong protocol on each port', () => {
   });
 
   test('ioredis on the memcached port', async () => {
-    const wrong = new Redis({ port: server.memcachedPort, maxRetriesPerRequest: 0, lazyConnect: true });
+    const wrong = new Redis({
+      port: server.memcachedPort,
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+    });
     wrong.on('error', () => undefined);
     await assert.rejects(async () => {
       await wrong.connect();
@@ -246,7 +258,10 @@ describe('deliberate differences from memcached', () => {
     for (const key of ['a\tb', 'a\x01', 'a\x7f']) {
       assert.equal(await memcache.call(`get ${key}\r\n`), 'CLIENT_ERROR bad command line format');
     }
-    assert.equal(await memcache.call('set a\tb 0 0 1\r\nx\r\n'), 'CLIENT_ERROR bad command line format');
+    assert.equal(
+      await memcache.call('set a\tb 0 0 1\r\nx\r\n'),
+      'CLIENT_ERROR bad command line format',
+    );
     assert.equal(await memcache.line(), 'ERROR');
   });
 

@@ -45,7 +45,11 @@ export const CLOSED = '<closed>';
  * connection is quiet for `quietMs`, as a byte string, with CLOSED appended
  * when the server closed the connection.
  */
-export async function exchange(port: number, bytes: string | Buffer, quietMs = 150): Promise<string> {
+export async function exchange(
+  port: number,
+  bytes: string | Buffer,
+  quietMs = 150,
+): Promise<string> {
   const client = await RawClient.connect(port);
   try {
     await client.send(bytes);
@@ -92,7 +96,8 @@ export class MemcacheLineClient {
   async retrieve(bytes: string): Promise<string> {
     await this.#client.send(bytes);
     let text = '';
-    while (!text.endsWith('END\r\n')) text += (await this.#client.readUntil('\r\n')).toString('latin1');
+    while (!text.endsWith('END\r\n'))
+      text += (await this.#client.readUntil('\r\n')).toString('latin1');
     return text;
   }
 

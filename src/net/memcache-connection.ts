@@ -49,7 +49,7 @@ export class MemcacheConnection {
     if (!this.#closed) this.#socket.resume();
   }
 
-  /** A bug, not bad input: logs it, tells the client as memcached does, and closes. */
+  /** Handles a bug, not bad input: logs it, replies SERVER_ERROR as memcached does, and closes. */
   #internalError(error: unknown): void {
     const logger = this.#session.store.server.logger;
     logger.error({ err: error }, 'memcached command failed with an internal error');

@@ -1,4 +1,4 @@
-/** Text protocol commands about the server: flush_all, version, verbosity, stats, quit, shutdown. */
+/** Text protocol commands about the server: flush_all, version, verbosity, stats, quit. */
 import { MEMCACHE_ERR } from '../../engine/errors';
 import { expiryFromExptime, parseFlags, parseInt32 } from './numbers';
 import type { MemcacheSession } from './session';

@@ -38,7 +38,10 @@ function checkCredentials(session: MemcacheSession, block: Buffer, size: number)
     session.writer.line(MEMCACHE_ERR.authTermination);
     return;
   }
-  const words = block.latin1Slice(0, size).split(' ').filter((word) => word !== '');
+  const words = block
+    .latin1Slice(0, size)
+    .split(' ')
+    .filter((word) => word !== '');
   if (words.length < 2) {
     session.stats.authErrors++;
     session.writer.line(MEMCACHE_ERR.authTokenFormat);

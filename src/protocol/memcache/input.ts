@@ -1,6 +1,6 @@
 /**
  * Received bytes waiting to be parsed, kept as the chunks the socket
- * delivered. Reads inside the first chunk return views without copying; a
+ * delivered. Reads inside the first chunk return views without copying. A
  * read that spans chunks copies exactly the bytes it returns, so no buffer
  * is ever sized from a length the client merely announced.
  */

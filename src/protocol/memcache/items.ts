@@ -1,8 +1,8 @@
 /**
  * Memcached items on top of database 0. An item's value is an ordinary
- * string key that Redis clients read and write with GET and SET; its
+ * string key that Redis clients read and write with GET and SET. Its
  * memcached-only metadata (client flags, CAS value, last access, the meta
- * protocol's stale and win-token marks) lives in a side map keyed by the key.
+ * protocol's stale and win-token marks) is kept in a side map by key.
  *
  * Metadata belongs to one exact stored value. A Redis write to the key
  * (seen through the journal) drops it, and so does any change of the value
@@ -42,7 +42,7 @@ export class ItemMeta {
   }
 }
 
-/** What `store` keeps of an existing key's time to live. */
+/** The expiry argument of `store` that keeps the key's current time to live. */
 export const KEEP_TTL = 'keep';
 export type Expiry = number | null | typeof KEEP_TTL;
 
@@ -81,7 +81,7 @@ export class ItemStore {
   /**
    * Returns the metadata of a live string item, creating it (flags 0, a new
    * CAS value) for a value that Redis wrote. Undefined for a missing key or
-   * a key that holds another Redis type.
+   * a key of another Redis type.
    */
   find(key: string, now: number): ItemMeta | undefined {
     const value = this.database.get(key);
@@ -106,16 +106,10 @@ export class ItemStore {
 
   /**
    * Stores a value with fresh metadata and returns the metadata. An expiry
-   * already in the past deletes the key instead (memcached stores such an
-   * item but never returns it); the metadata returned is then not kept.
+   * already in the past deletes the key instead, because memcached stores
+   * such an item but never returns it. The metadata returned is then not kept.
    */
-  store(
-    key: string,
-    value: string,
-    flags: number,
-    expiry: Expiry,
-    now: number,
-  ): ItemMeta {
+  store(key: string, value: string, flags: number, expiry: Expiry, now: number): ItemMeta {
     if (typeof expiry === 'number' && expiry <= now) {
       this.remove(key);
       return new ItemMeta(value, flags, this.newCas(), now);

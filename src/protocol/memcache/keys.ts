@@ -4,7 +4,7 @@
 export const MAX_KEY_LENGTH = 250;
 
 /**
- * Whether a key token is a valid key: at most 250 bytes and no control
+ * Checks that a key token is a valid key: at most 250 bytes and no control
  * characters. Spaces cannot occur because they separate tokens. memcached
  * 1.6.18 accepts control characters in keys; Damselfly rejects them.
  */

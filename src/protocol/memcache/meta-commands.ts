@@ -100,7 +100,7 @@ function parseFlagsOrReply(
   return parsed.flags;
 }
 
-/** The checks and flag parsing of mg, md and ma. */
+/** Runs the line checks and flag parsing of mg, md and ma. */
 function metaPrelude(
   session: MemcacheSession,
   tokens: string[],
@@ -199,7 +199,7 @@ function metaGetHeader(
   return line + tokenFlags(meta, won);
 }
 
-/** Whether an R flag wins the recache token: less time remains than the token asks. */
+/** Checks whether an R flag wins the recache token: less time remains than its token. */
 function winsRecache(
   meta: ItemMeta,
   created: boolean,
@@ -289,7 +289,12 @@ function metaSet(session: MemcacheSession, tokens: string[]): void {
 }
 
 /** Checks the mode, the opaque and the size, then waits for the data block. */
-function startMetaSet(session: MemcacheSession, tokens: string[], flags: MetaFlags, length: number) {
+function startMetaSet(
+  session: MemcacheSession,
+  tokens: string[],
+  flags: MetaFlags,
+  length: number,
+) {
   session.noreply = flags.quiet;
   let mode = flags.mode === null ? 'set' : SET_MODES.get(flags.mode);
   let error: string | null = null;
@@ -446,12 +451,20 @@ function arithmeticMiss(
 }
 
 /** Writes NF or EX with the O and k flags. */
-function writeWithoutItem(session: MemcacheSession, tokens: string[], flags: MetaFlags, code: string) {
+function writeWithoutItem(
+  session: MemcacheSession,
+  tokens: string[],
+  flags: MetaFlags,
+  code: string,
+) {
   const rest = opaqueAndKey(tokens, 2, flags.key, flags.base64);
   session.writer.line(rest === null ? MEMCACHE_ERR.opaqueTooLong : code + rest);
 }
 
-/** Applies T and N in flag order and writes HD or VA; q hides an update's reply, not a creation's. */
+/**
+ * Applies T and N in flag order and writes HD or VA. The q flag hides the
+ * reply of an update, not of a creation.
+ */
 function writeArithmetic(
   session: MemcacheSession,
   tokens: string[],

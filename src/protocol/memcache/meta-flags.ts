@@ -48,8 +48,19 @@ const PLAIN_FLAGS = new Set(['O', 'P', 'L', 'k', 's', 't', 'c', 'f', 'h', 'l']);
 
 function emptyFlags(key: string): MetaFlags {
   return {
-    key, base64: false, returnValue: false, quiet: false, noUpdate: false, vivify: null,
-    ttl: null, recache: null, clientFlags: 0, cas: null, mode: null, initial: 0n, delta: 1n,
+    key,
+    base64: false,
+    returnValue: false,
+    quiet: false,
+    noUpdate: false,
+    vivify: null,
+    ttl: null,
+    recache: null,
+    clientFlags: 0,
+    cas: null,
+    mode: null,
+    initial: 0n,
+    delta: 1n,
     invalidate: false,
   };
 }

@@ -107,9 +107,9 @@ export function applyDelta(value: bigint, delta: bigint, increment: boolean): bi
 }
 
 /**
- * Converts a memcached expiry time to an absolute time in Unix ms: null for
- * 0 (never expires), a past time for a negative value (already expired),
- * now plus that many seconds up to 30 days, and a Unix time in seconds above.
+ * Converts a memcached expiry time to an absolute time in Unix ms. 0 gives
+ * null (never expires) and a negative value a past time (already expired).
+ * Up to 30 days it counts seconds from now, and above it is a Unix time.
  */
 export function expiryFromExptime(exptime: number, nowMs: number): number | null {
   if (exptime === 0) return null;

@@ -22,7 +22,7 @@ const MAX_LEADING_SPACES = 100;
 const CR = 0x0d;
 const SPACE = 0x20;
 
-/** What every session of a listener shares. */
+/** State and settings shared by every session of a listener. */
 export interface SessionHost {
   readonly store: ItemStore;
   readonly statsSource: StatsSource;
@@ -173,7 +173,7 @@ function tokenize(line: Buffer, length: number): string[] {
   return tokens;
 }
 
-/** Whether the buffered line starts with `get ` or `gets ` after at most 100 spaces. */
+/** Checks whether the buffered line starts with `get ` or `gets ` after at most 100 spaces. */
 function startsWithGet(input: InputQueue): boolean {
   let i = 0;
   while (input.peek(i) === SPACE) i++;

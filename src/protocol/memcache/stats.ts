@@ -2,7 +2,7 @@
  * Counters of the Memcached port and the replies of `stats`, `stats
  * settings`, `stats items` and `stats slabs`. Field names and their order
  * follow memcached 1.6.18, so that clients and monitoring agents find what
- * they read; the figures are Damselfly's own (one thread, no slabs).
+ * they read. The figures are Damselfly's own (one thread, no slabs).
  */
 import os from 'node:os';
 import type { MemcacheWriter } from './writer';
@@ -43,7 +43,7 @@ export class MemcacheStats {
   }
 }
 
-/** What the stats replies need to know beyond the counters. */
+/** Server facts the stats replies show beyond the counters. */
 export interface StatsSource {
   readonly stats: MemcacheStats;
   readonly version: string;
@@ -197,7 +197,10 @@ export function writeItemStats(writer: MemcacheWriter, source: StatsSource): voi
     ['expired_unfetched', 0],
     ['evicted_unfetched', 0],
   ];
-  writeLines(writer, lines.map(([name, value]) => [`items:1:${name}`, value]));
+  writeLines(
+    writer,
+    lines.map(([name, value]) => [`items:1:${name}`, value]),
+  );
 }
 
 /** Writes the reply of `stats slabs`: one class of item-size-max chunks. */

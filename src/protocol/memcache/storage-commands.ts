@@ -18,7 +18,7 @@ const LF = 0x0a;
 /**
  * Parses `<cmd> <key> <flags> <exptime> <bytes> [<cas>] [noreply]` and waits
  * for the data block. Malformed lines reply CLIENT_ERROR without reading a
- * data block, as memcached does; an item over item-size-max replies
+ * data block, as memcached does. An item over item-size-max replies
  * SERVER_ERROR and its data is discarded (for set, the old item is deleted).
  */
 function storageLine(session: MemcacheSession, tokens: string[], mode: StoreMode): void {

@@ -1,5 +1,5 @@
 /**
- * What storage commands do to an item, shared by the text commands (set,
+ * Storage semantics (what a store does to an item), shared by the text commands (set,
  * add, replace, append, prepend, cas) and the meta set command `ms`.
  */
 import { asBinary } from '../../store/types';
@@ -29,12 +29,12 @@ export interface StoreOutcome {
   meta?: ItemMeta;
 }
 
-/** The bytes memcached 1.6 charges an item against its item size limit: header, CAS, key. */
+/** Returns the bytes memcached 1.6 charges an item against its size limit: header, CAS, key. */
 export function itemSize(keyLength: number, flags: number, valueLength: number): number {
   return 48 + 8 + keyLength + 1 + valueLength + 2 + (flags !== 0 ? 4 : 0);
 }
 
-/** Whether a CAS value sent by a client equals an item's. */
+/** Checks whether a CAS value sent by a client equals an item's. */
 export function casMatches(meta: ItemMeta, cas: bigint): boolean {
   return cas <= BigInt(Number.MAX_SAFE_INTEGER) && Number(cas) === meta.cas;
 }
