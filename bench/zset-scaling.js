@@ -60,20 +60,28 @@ async function startServer(kind) {
         { stdio: 'ignore' })
       : spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
           '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true,
-    retryStrategy: () => 50, maxRetriesPerRequest: null });
+  await waitForPort(port, kind);
+  const client = new Redis({ port, host: '127.0.0.1' });
+  await client.ping();
+  return { kind, child, client, dir };
+}
+
+/** Resolves once `port` accepts TCP connections; fails after 15 seconds. */
+async function waitForPort(port, kind) {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    try {
-      await client.connect();
-      await client.ping();
-      break;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${kind} did not start: ${error.message}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const open = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`${kind} did not start on port ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { kind, child, client, dir };
 }
 
 function rssBytes(pid) {
@@ -148,8 +156,9 @@ function printResults(results) {
   console.log('server       members     ZADD   ZRANGE 10    ZRANK');
   for (const { kind, rows } of results) {
     for (const row of rows) {
-      console.log(`${kind.padEnd(10)} ${String(row.size).padStart(9)} ${row.zadd.toFixed(2).padStart(8)}` +
-        ` ${row.zrange.toFixed(2).padStart(11)} ${row.zrank.toFixed(2).padStart(8)}`);
+      const times = `${row.zadd.toFixed(2).padStart(8)} ${row.zrange.toFixed(2).padStart(11)}` +
+        ` ${row.zrank.toFixed(2).padStart(8)}`;
+      console.log(`${kind.padEnd(10)} ${String(row.size).padStart(9)} ${times}`);
     }
   }
   console.log('\nResident memory at the largest size');
@@ -157,9 +166,11 @@ function printResults(results) {
   for (const { kind, memory } of results) {
     if (memory === null) continue;
     const { members, rss, baseline } = memory;
-    console.log(`${kind.padEnd(10)} ${String(members).padStart(9)} ${(rss / 1e6).toFixed(1).padStart(10)}` +
-      ` ${(baseline / 1e6).toFixed(1).padStart(15)} ${(rss / members).toFixed(1).padStart(13)}` +
-      ` ${((rss - baseline) / members).toFixed(1).padStart(19)}`);
+    const megabytes =
+      `${(rss / 1e6).toFixed(1).padStart(10)} ${(baseline / 1e6).toFixed(1).padStart(15)}`;
+    const perMember = `${(rss / members).toFixed(1).padStart(13)}` +
+      ` ${((rss - baseline) / members).toFixed(1).padStart(19)}`;
+    console.log(`${kind.padEnd(10)} ${String(members).padStart(9)} ${megabytes} ${perMember}`);
   }
 }
 

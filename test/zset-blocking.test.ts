@@ -116,7 +116,8 @@ describe('blocking pops against redis-server', { skip: redisServerSkipReason() }
       await second.send(encode(['BZPOPMAX', 'q', '0']));
       await sleep(SETTLE_MS);
       await writer.call(['ZADD', 'q', '1', 'low', '2', 'mid', '3', 'high']);
-      assert.equal((await first.readReply()).toString(), '*3\r\n$1\r\nq\r\n$3\r\nlow\r\n$1\r\n1\r\n');
+      assert.equal((await first.readReply()).toString(),
+        '*3\r\n$1\r\nq\r\n$3\r\nlow\r\n$1\r\n1\r\n');
       assert.equal((await second.readReply()).toString(),
         '*3\r\n$1\r\nq\r\n$4\r\nhigh\r\n$1\r\n3\r\n');
       assert.equal((await writer.call(['ZRANGE', 'q', '0', '-1'])).toString(),

@@ -57,8 +57,9 @@ describe('sorted set operations against redis-server', { skip: redisServerSkipRe
         steps.push(head);
       }
     }
-    for (const keys of [['a'], ['a', 'b'], ['b', 'a', 'c'], ['a', 's'], ['s', 'a'], ['missing', 'a'],
-      ['a', 'missing']]) {
+    const diffInputs = [['a'], ['a', 'b'], ['b', 'a', 'c'], ['a', 's'], ['s', 'a'],
+      ['missing', 'a'], ['a', 'missing']];
+    for (const keys of diffInputs) {
       steps.push(['ZDIFF', String(keys.length), ...keys, 'WITHSCORES']);
       steps.push(['ZDIFF', String(keys.length), ...keys]);
     }

@@ -11,7 +11,12 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 
 import { sortScanElements } from './collection-support';
-import { findMismatches, runDifferential, type Normalizer, type Step } from './support/differential';
+import {
+  findMismatches,
+  runDifferential,
+  type Normalizer,
+  type Step,
+} from './support/differential';
 import {
   redisServerSkipReason,
   startDamselfly,

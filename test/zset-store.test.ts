@@ -89,7 +89,8 @@ for (const [name, create] of [
             const model = applyOperations(entries, operations);
             const first = model.findIndex(([score]) => score >= bound);
             const last = model.map(([score]) => score <= bound).lastIndexOf(true);
-            assert.equal(entries.findFirst((score) => score >= bound), first < 0 ? model.length : first);
+            const expectedFirst = first < 0 ? model.length : first;
+            assert.equal(entries.findFirst((score) => score >= bound), expectedFirst);
             assert.equal(entries.findLast((score) => score <= bound), last);
           }),
         { numRuns: 200 },

@@ -1,7 +1,7 @@
 /**
  * Sorted set pops: ZPOPMIN, ZPOPMAX, ZMPOP and their blocking forms
  * BZPOPMIN, BZPOPMAX and BZMPOP, which wait (engine/blocking.ts) until a
- * key holds a sorted set, except inside MULTI/EXEC or a script. ZMPOP and
+ * key contains a sorted set, except inside MULTI/EXEC or a script. ZMPOP and
  * served blocking pops journal as ZPOPMIN or ZPOPMAX, as Redis propagates them.
  */
 import { blockClient, mayBlock } from '../engine/blocking';
@@ -14,7 +14,7 @@ import { parseTimeout } from './blocking-timeout';
 import { numkeysKeys } from './list-ops';
 import { afterRemoval, replyPairs, replyScoredMembers, writableZset } from './zset-shared';
 
-/** Which end a pop takes from: the lowest scores (MIN) or the highest (MAX). */
+/** The end a pop takes from: the lowest scores (MIN) or the highest (MAX). */
 type End = 'min' | 'max';
 
 interface MultiPop {
@@ -31,12 +31,12 @@ function popName(end: End): string {
 function popEntries(client: Client, key: string, zset: SortedSet, count: number,
   end: End): ScoredMember[] {
   const size = zset.size();
-  const taken = Math.min(count, size);
+  const popped = Math.min(count, size);
   const fromMax = end === 'max';
-  const entries = zset.entriesFrom(fromMax ? size - 1 : 0, taken, fromMax);
-  if (fromMax) zset.removeRanks(size - taken, size - 1);
-  else zset.removeRanks(0, taken - 1);
-  afterRemoval(client, key, zset, taken, end === 'min' ? 'zpopmin' : 'zpopmax');
+  const entries = zset.entriesFrom(fromMax ? size - 1 : 0, popped, fromMax);
+  if (fromMax) zset.removeRanks(size - popped, size - 1);
+  else zset.removeRanks(0, popped - 1);
+  afterRemoval(client, key, zset, popped, end === 'min' ? 'zpopmin' : 'zpopmax');
   return entries;
 }
 
@@ -122,7 +122,7 @@ function zmpop(client: Client, args: string[]): void {
   else popMany(client, found[0], found[1], pop);
 }
 
-/** The sorted set under `key` when it holds one; a waiter keeps waiting on any other value. */
+/** The sorted set under `key`, if any; a waiter keeps waiting on any other value. */
 function waitedZset(client: Client, key: string): SortedSet | undefined {
   const value = client.db.get(key);
   return value instanceof SortedSet ? value : undefined;
@@ -141,7 +141,7 @@ function popOne(client: Client, key: string, zset: SortedSet, end: End): void {
 /**
  * BZPOPMIN and BZPOPMAX key [key ...] timeout: pops from the first non-empty
  * sorted set and replies [key, member, score]; otherwise waits until one of
- * the keys holds a sorted set (a nil array on timeout).
+ * the keys contains a sorted set (a nil array on timeout).
  */
 function blockingPop(client: Client, args: string[], end: End): void {
   const timeoutMs = parseTimeout(args[args.length - 1]);
@@ -173,7 +173,7 @@ function bzpopmax(client: Client, args: string[]): void {
 
 /**
  * BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: ZMPOP that
- * waits until one of the keys holds a sorted set (a nil array on timeout).
+ * waits until one of the keys contains a sorted set (a nil array on timeout).
  */
 function bzmpop(client: Client, args: string[]): void {
   const pop = parseMultiPop(args, 2);

@@ -50,9 +50,10 @@ function pickEntries(zset: SortedSet, count: bigint): ScoredMember[] {
 }
 
 /**
- * ZRANDMEMBER key [count [WITHSCORES]]: one random member (nil for a missing
- * key); with a count, up to count distinct members, or with a negative count
- * exactly -count members that may repeat, optionally with their scores.
+ * ZRANDMEMBER key [count [WITHSCORES]]: one random member, or nil for a
+ * missing key. A positive count returns up to count distinct members, and a
+ * negative count exactly -count members that may repeat, with their scores
+ * when WITHSCORES is given.
  */
 function zrandmember(client: Client, args: string[]): void {
   if (args.length === 2) {

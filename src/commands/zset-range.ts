@@ -40,7 +40,7 @@ interface RangeRequest {
   members: LexRange | null;
 }
 
-/** What a command fixes in advance: ZRANGEBYSCORE is always by score, ZREVRANGE always reversed. */
+/** The parts of the syntax a command fixes: ZRANGEBYSCORE is by score, ZREVRANGE reversed. */
 interface RangeSyntax {
   kind?: RangeKind;
   reverse?: boolean;
@@ -48,7 +48,7 @@ interface RangeSyntax {
   store?: boolean;
 }
 
-/** Reads the options after `source min max`: WITHSCORES, LIMIT, and for ZRANGE REV, BYSCORE, BYLEX. */
+/** Reads the options after `source min max`: WITHSCORES, LIMIT, REV, BYSCORE and BYLEX. */
 function parseRangeOptions(args: readonly string[], sourceIndex: number,
   syntax: RangeSyntax): Omit<RangeRequest, 'start' | 'end' | 'scores' | 'members'> {
   let kind: RangeKind | null = syntax.kind ?? null;

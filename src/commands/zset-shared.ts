@@ -10,7 +10,7 @@ import { SortedSet, type ListpackLimits, type ScoredMember } from '../store/zset
 import { deleteEmptiedKey, storeNewKey } from './collection-keys';
 import { lookupCollection } from './lookup';
 
-/** The zset-max-listpack-entries and zset-max-listpack-value settings in force. */
+/** Returns the zset-max-listpack-entries and zset-max-listpack-value settings in force. */
 export function listpackLimits(client: Client): ListpackLimits {
   const config = client.server.config;
   return {

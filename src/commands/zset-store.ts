@@ -19,7 +19,7 @@ import { replyScoredMembers, storeResult } from './zset-shared';
 
 type Operation = 'union' | 'inter' | 'diff';
 type Aggregate = 'sum' | 'min' | 'max';
-/** How the result is used: replied, stored, or only counted (ZINTERCARD). */
+/** The use of the result: replied, stored, or only counted (ZINTERCARD). */
 type Mode = 'reply' | 'store' | 'card';
 
 interface Source {
@@ -57,14 +57,14 @@ function weighted(score: number, weight: number): number {
   return Number.isNaN(product) ? 0 : product;
 }
 
-/** The score of a member in an input (1 for a plain set member), or undefined. */
+/** Returns the score of a member in an input (1 for a plain set member), or undefined. */
 function scoreIn(source: Source, member: string): number | undefined {
   const value = source.value;
   if (value instanceof SortedSet) return value.score(member);
   return value?.has(member) ? 1 : undefined;
 }
 
-/** Combines two scores as AGGREGATE asks; a NaN sum (inf + -inf) counts as 0. */
+/** Combines two scores as AGGREGATE requests; a NaN sum (inf + -inf) counts as 0. */
 function combine(aggregate: Aggregate, current: number, next: number): number {
   if (aggregate === 'min') return next < current ? next : current;
   if (aggregate === 'max') return next > current ? next : current;
@@ -90,7 +90,9 @@ function parseOperationOptions(args: readonly string[], index: number, request: 
   for (let i = index; i < args.length; i++) {
     const remaining = args.length - i;
     if (scored && remaining >= count + 1 && isOption(args[i], 'WEIGHTS')) {
-      for (const source of request.sources) source.weight = parseScore(args[++i], ERR.weightNotFloat);
+      for (const source of request.sources) {
+        source.weight = parseScore(args[++i], ERR.weightNotFloat);
+      }
     } else if (scored && remaining >= 2 && isOption(args[i], 'AGGREGATE')) {
       request.aggregate = parseAggregate(args[++i]);
     } else if (mode === 'reply' && isOption(args[i], 'WITHSCORES')) {
@@ -133,7 +135,8 @@ function union(request: OperationRequest): Map<string, number> {
   for (const source of request.sources) {
     forEachWeighted(source, (member, score) => {
       const current = result.get(member);
-      result.set(member, current === undefined ? score : combine(request.aggregate, current, score));
+      const combined = current === undefined ? score : combine(request.aggregate, current, score);
+      result.set(member, combined);
     });
   }
   return result;

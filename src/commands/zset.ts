@@ -32,7 +32,7 @@ interface AddFlags {
   incr: boolean;
 }
 
-/** What one score-member pair did. */
+/** The outcome of one score-member pair. */
 interface AddOutcome {
   added: boolean;
   updated: boolean;
@@ -68,8 +68,9 @@ function validateAddFlags(flags: AddFlags, pairArguments: number): void {
 
 /**
  * Applies one score (or increment) to a member under the flags, as Redis's
- * zsetAdd: NX skips existing members, XX skips new ones, GT and LT skip
- * updates that do not raise or lower the score; a new member is always added.
+ * zsetAdd does. NX skips existing members and XX skips new ones. GT and LT
+ * skip updates that do not raise or lower the score, but a new member is
+ * always added.
  */
 function addMember(client: Client, zset: SortedSet, member: string, score: number,
   flags: AddFlags): AddOutcome {
@@ -184,8 +185,9 @@ function zmscore(client: Client, args: string[]): void {
 
 /**
  * ZRANK and ZREVRANK key member [WITHSCORE]: the 0-based rank from the
- * lowest (ZRANK) or highest (ZREVRANK) score, or nil; with WITHSCORE
- * [rank, score], or a nil array. WITHSCORE is Redis 7.2's addition.
+ * lowest (ZRANK) or highest (ZREVRANK) score, or nil. WITHSCORE replies
+ * [rank, score] or a nil array.
+ * NOTE: WITHSCORE comes from Redis 7.2; Redis 7.0 rejects it with an arity error.
  */
 function rankCommand(client: Client, args: string[], reverse: boolean): void {
   if (args.length > 4) throw new CommandError(wrongArity(args[0]));
@@ -237,7 +239,7 @@ function zlexcount(client: Client, args: string[]): void {
   client.reply.int(bounds === null ? 0 : bounds[1] - bounds[0] + 1);
 }
 
-/** A fast read-only row keyed on args[1], as most of this file's commands are. */
+/** Builds the row of a fast read-only command whose key is args[1]. */
 function readFast(name: string, arity: number, since: string, summary: string,
   handler: (client: Client, args: string[]) => void, complexity = 'O(1)'): RegisteredCommand {
   return command({ name, arity, flags: ['readonly', 'fast'], keys: [1, 1, 1],

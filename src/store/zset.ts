@@ -1,9 +1,9 @@
 /**
- * The sorted set value. Like Redis it has two encodings: "listpack" while it
- * is small (at most zset-max-listpack-entries members of at most
- * zset-max-listpack-value bytes), two sorted arrays searched linearly; and
- * "skiplist" beyond, an order-statistics tree plus a member-to-score map.
- * The conversion is one way: a set that shrinks keeps the large encoding.
+ * The sorted set value. Like Redis it has two encodings. A small set (at most
+ * zset-max-listpack-entries members of at most zset-max-listpack-value bytes)
+ * is a "listpack": two sorted arrays searched linearly. A larger one is a
+ * "skiplist": an order-statistics tree plus a member-to-score map. The
+ * conversion is one way, so a set that shrinks keeps the large encoding.
  */
 import { OrderTree } from './order-tree';
 import { PackedEntries, type EntryVisitor, type RankedEntries } from './ranked-entries';
@@ -45,7 +45,7 @@ export interface ScoredMember {
   score: number;
 }
 
-/** Whether a score range can hold nothing whatever the entries are. */
+/** Returns whether a score range is empty whatever the entries are. */
 function isEmptyScoreRange(range: ScoreRange): boolean {
   if (range.min > range.max) return true;
   return range.min === range.max && (range.minExclusive || range.maxExclusive);
@@ -160,7 +160,7 @@ export class SortedSet implements CollectionValue {
     return this.#entries.scoreAt(rank);
   }
 
-  /** Visits members and scores from `rank` up, or down when `reverse`, until `visit` returns false. */
+  /** Visits members and scores from `rank` up (down when `reverse`) until `visit` returns false. */
   walk(rank: number, reverse: boolean, visit: EntryVisitor): void {
     this.#entries.walk(rank, reverse, visit);
   }

@@ -53,9 +53,8 @@ export function formatDouble(value: number): string {
   if (value === Infinity) return 'inf';
   if (value === -Infinity) return '-inf';
   if (Number.isNaN(value)) return 'nan';
-  if (Number.isInteger(value) && Math.abs(value) < 1e17 && !Object.is(value, -0)) {
-    return String(value);
-  }
+  // Below 2^53 an integer prints exactly; above, %.17g can show more digits than String().
+  if (Number.isSafeInteger(value) && !Object.is(value, -0)) return String(value);
   return formatDoubleG17(value);
 }
 
