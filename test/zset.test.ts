@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { collectChanges, collectEvents, journalOf } from './collection-support';
 import { assertDifferential, type Step } from './support/differential';
+import { RawClient } from './support/raw-client';
 import {
   redisServerSkipReason,
   startDamselfly,
@@ -455,5 +456,70 @@ describe('sorted set journal against redis-server', { skip: redisServerSkipReaso
     ]);
     assert.deepEqual(ours.journal, theirs.journal);
     assert.ok(ours.journal.includes('ZPOPMIN z 2'));
+  });
+});
+
+describe('sorted set persistence', { skip: redisServerSkipReason() }, () => {
+  let damselfly: ServerProcess;
+  let redis: ServerProcess;
+  let ours: RawClient;
+  let theirs: RawClient;
+
+  before(async () => {
+    const [server, reference] = await Promise.all([
+      startDamselfly({ args: ['--enable-debug-command', 'yes'] }),
+      startRedisServer(),
+    ]);
+    assert.ok(reference);
+    damselfly = server;
+    redis = reference;
+    [ours, theirs] = await Promise.all([
+      RawClient.connect(damselfly.port),
+      RawClient.connect(redis.port),
+    ]);
+  });
+
+  after(async () => {
+    ours.destroy();
+    theirs.destroy();
+    await stopAllServers();
+  });
+
+  /** Adds the same small and large sorted sets to a server. */
+  async function fill(client: RawClient): Promise<void> {
+    await client.call(['FLUSHALL']);
+    await client.call(['ZADD', 'small', '1.5', 'a', '-inf', 'b', '0.1', 'c']);
+    const members = Array.from({ length: 300 }, (_, i) => [String(i / 3), `m${i}`]).flat();
+    await client.call(['ZADD', 'large', ...members]);
+  }
+
+  async function contents(client: RawClient, key: string): Promise<string[]> {
+    const range = await client.call(['ZRANGE', key, '0', '-1', 'WITHSCORES']);
+    const encoding = await client.call(['OBJECT', 'ENCODING', key]);
+    return [range.toString('latin1'), encoding.toString('latin1')];
+  }
+
+  test('RESTORE of the other server DUMP', async () => {
+    await Promise.all([fill(ours), fill(theirs)]);
+    for (const key of ['small', 'large']) {
+      const [ourDump, theirDump] = await Promise.all([
+        ours.call(['DUMP', key]),
+        theirs.call(['DUMP', key]),
+      ]);
+      const payload = (reply: Buffer) => reply.subarray(reply.indexOf('\r\n') + 2, -2);
+      assert.equal((await ours.call(['RESTORE', `${key}-copy`, '0', payload(theirDump)]))
+        .toString(), '+OK\r\n');
+      assert.equal((await theirs.call(['RESTORE', `${key}-copy`, '0', payload(ourDump)]))
+        .toString(), '+OK\r\n');
+      assert.deepEqual(await contents(ours, `${key}-copy`), await contents(theirs, key));
+      assert.deepEqual(await contents(theirs, `${key}-copy`), await contents(theirs, key));
+    }
+  });
+
+  test('snapshot reload keeps scores and encodings', async () => {
+    await fill(ours);
+    const before = [await contents(ours, 'small'), await contents(ours, 'large')];
+    assert.equal((await ours.call(['DEBUG', 'RELOAD'])).toString(), '+OK\r\n');
+    assert.deepEqual([await contents(ours, 'small'), await contents(ours, 'large')], before);
   });
 });

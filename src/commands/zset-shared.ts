@@ -6,17 +6,19 @@
 import { signalKeyReady } from '../engine/blocking';
 import type { Client } from '../engine/client';
 import { notifyKeyspaceEvent } from '../engine/notify';
-import { SortedSet, type ListpackLimits, type ScoredMember } from '../store/zset';
+import {
+  zsetFromEntries,
+  zsetLimits,
+  type ListpackLimits,
+  type ScoredMember,
+  type SortedSet,
+} from '../store/zset';
 import { deleteEmptiedKey, storeNewKey } from './collection-keys';
 import { lookupCollection } from './lookup';
 
 /** Returns the zset-max-listpack-entries and zset-max-listpack-value settings in force. */
 export function listpackLimits(client: Client): ListpackLimits {
-  const config = client.server.config;
-  return {
-    maxEntries: config.number('zset-max-listpack-entries'),
-    maxValue: config.number('zset-max-listpack-value'),
-  };
+  return zsetLimits(client.server.config);
 }
 
 /** Looks up a sorted set for reading (counting hits and misses); WRONGTYPE for another type. */
@@ -90,14 +92,6 @@ export function replyPairs(client: Client, entries: readonly ScoredMember[]): vo
   }
 }
 
-/** Builds a sorted set from entries with distinct members, encoded as their count requires. */
-export function zsetFromEntries(client: Client, entries: Iterable<ScoredMember>): SortedSet {
-  const limits = listpackLimits(client);
-  const zset = new SortedSet();
-  for (const entry of entries) zset.set(entry.member, entry.score, limits);
-  return zset;
-}
-
 /**
  * Stores `entries` as a new sorted set under `key`, replacing any value
  * there and sending `event`, or deletes `key` when there are no entries.
@@ -118,7 +112,8 @@ export function storeResult(
     client.server.dirty++;
     return 0;
   }
-  const zset = zsetFromEntries(client, entries);
+  const pairs = entries.map((entry): [string, number] => [entry.member, entry.score]);
+  const zset = zsetFromEntries(pairs, listpackLimits(client));
   if (exists) db.set(key, zset);
   else storeNewKey(client, key, zset);
   notifyZset(client, event, key);

@@ -5,6 +5,9 @@
  * "skiplist": an order-statistics tree plus a member-to-score map. The
  * conversion is one way, so a set that shrinks keeps the large encoding.
  */
+import type { Config } from '../config/config';
+import { registerPlainCodec } from '../persistence/plain';
+import type { PlainValue } from '../persistence/rdb-values';
 import { OrderTree } from './order-tree';
 import { PackedEntries, type EntryVisitor, type RankedEntries } from './ranked-entries';
 import type { CollectionValue } from './types';
@@ -313,3 +316,34 @@ export class SortedSet implements CollectionValue {
     this.#scores = scores;
   }
 }
+
+/** Returns the listpack limits of a configuration. */
+export function zsetLimits(config: Config): ListpackLimits {
+  return {
+    maxEntries: config.number('zset-max-listpack-entries'),
+    maxValue: config.number('zset-max-listpack-value'),
+  };
+}
+
+/**
+ * Builds a sorted set from stored entries (a snapshot or RESTORE). As when
+ * Redis loads one, it is a listpack exactly when it fits the limits.
+ */
+export function zsetFromEntries(entries: Iterable<[string, number]>, limits: ListpackLimits):
+  SortedSet {
+  const zset = new SortedSet();
+  for (const [member, score] of entries) zset.set(member, score, limits);
+  return zset;
+}
+
+registerPlainCodec('zset', {
+  toPlain: (value): PlainValue => {
+    const zset = value as SortedSet;
+    const entries = zset.entriesFrom(0, zset.size(), false);
+    return { type: 'zset', entries: entries.map((entry) => [entry.member, entry.score]) };
+  },
+  fromPlain: (plain, config) => {
+    if (plain.type !== 'zset') throw new Error(`expected a sorted set, got ${plain.type}`);
+    return zsetFromEntries(plain.entries, zsetLimits(config));
+  },
+});
