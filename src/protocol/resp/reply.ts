@@ -89,15 +89,44 @@ function trimZeros(text: string): string {
 }
 
 /**
- * Rounds a positive finite double to 17 significant digits. JavaScript's
- * toExponential rounds exact ties away from zero where glibc rounds them to
- * even, so a possible tie is settled on the exact decimal expansion.
+ * Rounds a positive finite double to 17 significant digits, as glibc does:
+ * to nearest, ties to even. toExponential rounds correctly but breaks exact
+ * ties upward, so the digits past the 17th decide: from an 18-digit form
+ * when they are clear, from a 21-digit form near a half, and from the exact
+ * decimal expansion at a possible tie.
  */
 function roundToSignificant(value: number): { digits: string; exponent: number } {
-  const wide = value.toExponential(G17_DIGITS + 3);
-  if (wide.slice(G17_DIGITS + 1, G17_DIGITS + 5) === '5000') return roundExactly(value);
-  const [mantissa, power] = value.toExponential(G17_DIGITS - 1).split('e');
-  return { digits: mantissa.replace('.', ''), exponent: Number(power) };
+  const near = splitExponential(value.toExponential(G17_DIGITS));
+  const dropped = near.digits[G17_DIGITS];
+  if (dropped !== '5') return roundDigits(near.digits, near.exponent, dropped > '5');
+  const wide = splitExponential(value.toExponential(G17_DIGITS + 3));
+  const tail = wide.digits.slice(G17_DIGITS);
+  if (tail === '5000') return roundExactly(value);
+  return roundDigits(wide.digits, wide.exponent, tail > '5000');
+}
+
+/** Splits toExponential's "d.ddde+x" into its digits and exponent. */
+function splitExponential(text: string): { digits: string; exponent: number } {
+  const e = text.indexOf('e');
+  return { digits: text[0] + text.substring(2, e), exponent: Number(text.substring(e + 1)) };
+}
+
+/** Keeps 17 digits, adding one when `up`; a carry past the first digit raises the exponent. */
+function roundDigits(digits: string, exponent: number, up: boolean):
+  { digits: string; exponent: number } {
+  let head = digits.slice(0, G17_DIGITS);
+  if (up) head = incrementDigits(head);
+  if (head.length > G17_DIGITS) return { digits: head.slice(0, G17_DIGITS), exponent: exponent + 1 };
+  return { digits: head, exponent };
+}
+
+/** Adds one to a string of decimal digits; "999" becomes "1000". */
+function incrementDigits(digits: string): string {
+  let i = digits.length - 1;
+  while (i >= 0 && digits[i] === '9') i--;
+  const zeros = '0'.repeat(digits.length - i - 1);
+  if (i < 0) return `1${zeros}`;
+  return `${digits.slice(0, i)}${String.fromCharCode(digits.charCodeAt(i) + 1)}${zeros}`;
 }
 
 function roundExactly(value: number): { digits: string; exponent: number } {
