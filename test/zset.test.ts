@@ -295,6 +295,14 @@ describe('sorted set commands against redis-server', { skip: redisServerSkipReas
       ['ZADD', 'v', '1', 'abc', '2', 'abcd'],
       ['OBJECT', 'ENCODING', 'v'],
       ['CONFIG', 'SET', 'zset-max-listpack-value', '64'],
+      ['COPY', 'z', 'zcopy'],
+      ['OBJECT', 'ENCODING', 'zcopy'],
+      ['ZADD', 'zcopy', '1', 'only-in-copy'],
+      ['ZCARD', 'z'],
+      ['ZRANGE', 'zcopy', '0', '-1', 'WITHSCORES'],
+      ['COPY', 'long', 'longcopy'],
+      ['ZRANGE', 'longcopy', '0', '-1'],
+      ['OBJECT', 'ENCODING', 'longcopy'],
     ]);
   });
 
