@@ -190,6 +190,8 @@ describe('sorted set commands against redis-server', { skip: redisServerSkipReas
       ['ZREVRANK', 'z', 'd'],
       ['ZREVRANK', 'z', 'a'],
       ['ZREVRANK', 'z', 'x'],
+      ['ZRANK', 'z', 'a', 'WITHSCORE'],
+      ['ZREVRANK', 'z', 'a', 'WITHSCORE'],
       ...fillZset('big', 1000, (i) => `m${i}`, (i) => String(i % 10)),
       ['ZRANK', 'big', 'm0'],
       ['ZRANK', 'big', 'm999'],

@@ -6,7 +6,7 @@
 import { signalKeyReady } from '../engine/blocking';
 import { command, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
-import { CommandError, ERR, wrongArity } from '../engine/errors';
+import { CommandError, ERR } from '../engine/errors';
 import { SortedSet } from '../store/zset';
 import { isOption } from './arguments';
 import { deleteEmptiedKey, storeNewKey } from './collection-keys';
@@ -184,31 +184,16 @@ function zmscore(client: Client, args: string[]): void {
 }
 
 /**
- * ZRANK and ZREVRANK key member [WITHSCORE]: the 0-based rank from the
- * lowest (ZRANK) or highest (ZREVRANK) score, or nil. WITHSCORE replies
- * [rank, score] or a nil array.
- * NOTE: WITHSCORE comes from Redis 7.2; Redis 7.0 rejects it with an arity error.
+ * ZRANK and ZREVRANK key member: the 0-based rank from the lowest (ZRANK)
+ * or highest (ZREVRANK) score, or nil.
+ * NOTE: no WITHSCORE option, which came in Redis 7.2; like 7.0, the arity
+ * check rejects it.
  */
 function rankCommand(client: Client, args: string[], reverse: boolean): void {
-  if (args.length > 4) throw new CommandError(wrongArity(args[0]));
-  const withScore = args.length === 4;
-  if (withScore && !isOption(args[3], 'WITHSCORE')) throw new CommandError(ERR.syntax);
   const zset = readZset(client, args[1]);
   const rank = zset?.rank(args[2]) ?? -1;
-  if (rank < 0) {
-    if (withScore) client.reply.nilArray();
-    else client.reply.nil();
-    return;
-  }
-  const size = (zset as SortedSet).size();
-  const position = reverse ? size - 1 - rank : rank;
-  if (!withScore) {
-    client.reply.int(position);
-    return;
-  }
-  client.reply.array(2);
-  client.reply.int(position);
-  client.reply.double((zset as SortedSet).scoreAt(rank));
+  if (zset === undefined || rank < 0) client.reply.nil();
+  else client.reply.int(reverse ? zset.size() - 1 - rank : rank);
 }
 
 function zrank(client: Client, args: string[]): void {
@@ -262,10 +247,10 @@ const coreCommands: RegisteredCommand[] = [
   readFast('zscore', 3, '1.2.0', 'Returns the score of a member in a sorted set.', zscore),
   readFast('zmscore', -3, '6.2.0', 'Returns the scores of members in a sorted set.', zmscore,
     'O(N)'),
-  readFast('zrank', -3, '2.0.0',
+  readFast('zrank', 3, '2.0.0',
     'Returns the index of a member in a sorted set ordered by ascending scores.', zrank,
     'O(log(N))'),
-  readFast('zrevrank', -3, '2.0.0',
+  readFast('zrevrank', 3, '2.0.0',
     'Returns the index of a member in a sorted set ordered by descending scores.', zrevrank,
     'O(log(N))'),
   readFast('zcount', 4, '2.0.0',
