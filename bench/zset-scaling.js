@@ -49,7 +49,7 @@ function onPath(name) {
   return dirs.some((dir) => fs.existsSync(path.join(dir, name)));
 }
 
-/** Starts a server process and resolves once it answers PING. */
+/** Starts a server process and resolves once it replies to PING. */
 async function startServer(kind) {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `zset-bench-${kind}-`));

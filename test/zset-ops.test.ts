@@ -1,9 +1,10 @@
 /**
  * Sorted set operations, pops, random picks and scans compared with
- * redis-server 7.0: ZUNION, ZINTER, ZDIFF and their STORE forms with
- * WEIGHTS and AGGREGATE and plain sets as inputs, ZINTERCARD, ZPOPMIN,
- * ZPOPMAX, ZMPOP and the non-blocking paths of BZPOPMIN and BZMPOP,
- * ZRANDMEMBER and ZSCAN. Random replies are checked for shape and membership.
+ * redis-server 7.0. The operations are ZUNION, ZINTER, ZDIFF and their
+ * STORE forms (with WEIGHTS, AGGREGATE and plain sets as inputs) and
+ * ZINTERCARD. The pops are ZPOPMIN, ZPOPMAX, ZMPOP and the paths of BZPOPMIN
+ * and BZMPOP that need not wait. Random replies are checked for shape and
+ * membership.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -31,6 +31,7 @@ function commandArbitrary(): fc.Arbitrary<string[]> {
   const key = fc.constantFrom(...KEYS);
   const anyKey = fc.constantFrom(...KEYS, 'lex');
   const member = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'aa', '', 'x'.repeat(70));
+
   const score = fc.oneof(
     fc.integer({ min: -5, max: 5 }).map(String),
     fc.constantFrom('0.5', '-inf', 'inf', '(1', '1e400', 'nan', 'x', '-0', '0.1'),
@@ -39,11 +40,13 @@ function commandArbitrary(): fc.Arbitrary<string[]> {
   const flags = fc.subarray(['NX', 'XX', 'GT', 'LT', 'CH', 'INCR']);
   const bound = fc.constantFrom('-inf', '+inf', '(1', '2', '0', '(-1', '5', 'x');
   const lexBound = fc.constantFrom('-', '+', '[a', '(b', '[c', '(aa', 'x');
+
   const index = fc.integer({ min: -4, max: 4 }).map(String);
   const count = fc.constantFrom('0', '1', '2', '10', '-1');
   const keys = fc.array(anyKey, { minLength: 1, maxLength: 3 });
   const aggregate = fc.constantFrom([], ['AGGREGATE', 'MIN'], ['AGGREGATE', 'MAX'],
     ['WEIGHTS', '2', '0.5', '-1']);
+
   return fc.oneof(
     fc.tuple(key, flags, pairs).map(([k, f, p]) => ['ZADD', k, ...f, ...p.flat()]),
     fc.tuple(member).map(([m]) => ['ZADD', 'lex', '0', m]),

@@ -107,7 +107,7 @@ describe('formatDouble', () => {
   });
 });
 
-/** A power of ten between -20 and 19. */
+/** Returns a power of ten between -20 and 19. */
 function randomExponent(): number {
   return Math.floor(Math.random() * 40 - 20);
 }

@@ -16,7 +16,7 @@ const LIMITS: ListpackLimits = { maxEntries: 128, maxValue: 64 };
 
 type Entry = [score: number, member: string];
 
-/** A sorted array model of the entries. */
+/** Sorts entries as a sorted set orders them; the model the structures are checked against. */
 function sortEntries(entries: Entry[]): Entry[] {
   return [...entries].sort((a, b) => compareEntries(a[0], a[1], b[0], b[1]));
 }

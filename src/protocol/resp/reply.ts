@@ -150,7 +150,7 @@ function roundExactly(value: number): { digits: string; exponent: number } {
   return { digits: text, exponent };
 }
 
-/** The exact decimal digits of a positive finite double, with the decimal point's index. */
+/** Returns the exact decimal digits of a positive finite double and the decimal point's index. */
 function exactDecimal(value: number): { digits: string; pointPosition: number } {
   const view = new DataView(new ArrayBuffer(8));
   view.setFloat64(0, value);
