@@ -386,6 +386,51 @@ describe('sorted set commands against redis-server', { skip: redisServerSkipReas
     assert.ok(ours.includes('zincr z'));
   });
 
+  test('keyspace hits and misses', async () => {
+    const commands = [
+      ['ZADD', 'a', '1', 'x'],
+      ['ZUNIONSTORE', 'd', '2', 'a', 'nokey'],
+      ['ZUNION', '2', 'a', 'nokey'],
+      ['ZRANGESTORE', 'd2', 'a', '0', '-1'],
+      ['ZINTERSTORE', 'd', '1', 'a'],
+      ['ZINTERCARD', '2', 'a', 'nokey'],
+      ['ZMPOP', '2', 'nokey', 'a', 'MIN'],
+      ['BZPOPMIN', 'nokey2', '0.01'],
+      ['ZADD', 'a', '1', 'x', '2', 'y'],
+      ['ZSCORE', 'a', 'x'],
+      ['ZMSCORE', 'nokey', 'x'],
+      ['ZRANK', 'a', 'y'],
+      ['ZREM', 'a', 'nope'],
+      ['ZPOPMIN', 'nokey'],
+      ['ZRANDMEMBER', 'a'],
+      ['ZSCAN', 'a', '0'],
+      ['ZCARD', 'nokey'],
+      ['ZRANGE', 'a', '0', '-1'],
+      ['ZCOUNT', 'nokey', '0', '1'],
+      ['ZINCRBY', 'a', '1', 'x'],
+      ['ZREMRANGEBYRANK', 'a', '5', '6'],
+    ];
+    const counters = async (port: number): Promise<string[]> => {
+      const client = await RawClient.connect(port);
+      const lines: string[] = [];
+      try {
+        await client.call(['FLUSHALL']);
+        await client.call(['CONFIG', 'RESETSTAT']);
+        for (const args of commands) {
+          await client.call(args);
+          const info = (await client.call(['INFO', 'stats'])).toString('latin1');
+          const counts = info.match(/keyspace_(hits|misses):\d+/g) ?? [];
+          lines.push(`${args[0]} ${counts.join(' ')}`);
+        }
+      } finally {
+        client.destroy();
+      }
+      return lines;
+    };
+    const [ours, theirs] = await Promise.all([counters(damselfly.port), counters(redis.port)]);
+    assert.deepEqual(ours, theirs);
+  });
+
   test('change counts', async () => {
     const commands = [
       ['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c', '4', 'd', '5', 'e', '6', 'f'],

@@ -72,9 +72,12 @@ function combine(aggregate: Aggregate, current: number, next: number): number {
   return Number.isNaN(total) ? 0 : total;
 }
 
-/** Looks up one input key: a sorted set, a plain set, or missing; WRONGTYPE otherwise. */
-function lookupSource(client: Client, key: string, mode: Mode): Source {
-  const value: Value | undefined = mode === 'store' ? client.db.get(key) : lookupRead(client, key);
+/**
+ * Looks up one input key (counting a keyspace hit or miss, as Redis does for
+ * every form): a sorted set, a plain set, or missing; WRONGTYPE otherwise.
+ */
+function lookupSource(client: Client, key: string): Source {
+  const value: Value | undefined = lookupRead(client, key);
   if (value === undefined) return { value: undefined, weight: 1 };
   if (isString(value) || !(value instanceof SortedSet || value instanceof SetValue)) {
     throw new CommandError(ERR.wrongType);
@@ -124,7 +127,7 @@ function parseOperation(client: Client, args: readonly string[], index: number,
   if (numkeys < 1) throw new CommandError(ERR.noInputKeys(args[0].toLowerCase()));
   if (numkeys > args.length - index - 1) throw new CommandError(ERR.syntax);
   const sources: Source[] = [];
-  for (let i = 0; i < numkeys; i++) sources.push(lookupSource(client, args[index + 1 + i], mode));
+  for (let i = 0; i < numkeys; i++) sources.push(lookupSource(client, args[index + 1 + i]));
   const request = { sources, aggregate: 'sum' as Aggregate, withScores: false, limit: 0 };
   parseOperationOptions(args, index + 1 + numkeys, request, operation, mode);
   return request;
