@@ -228,13 +228,9 @@ interface KillFilter {
   skipMe: boolean;
 }
 
-/**
- * Checks whether a user exists, for CLIENT KILL USER.
- * NOTE: only the default user exists until ACL users are added.
- */
+/** Checks whether an ACL user exists, for CLIENT KILL USER. */
 function userExists(server: Server, name: string): boolean {
-  void server;
-  return name === 'default';
+  return server.security.acl.users.has(name);
 }
 
 function parseKillId(text: string): number {

@@ -2,6 +2,7 @@
 import { command, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR, wrongArity } from '../engine/errors';
+import { authenticate } from '../security/authentication';
 import { REDIS_COMPATIBLE_VERSION } from '../version';
 import { parseInteger } from './arguments';
 
@@ -35,24 +36,18 @@ function select(client: Client, args: string[]): void {
   client.reply.ok();
 }
 
-/** AUTH [username] password: logs the client in, or WRONGPASS. */
+/**
+ * AUTH [username] password: logs the client in as an ACL user; OK, or
+ * WRONGPASS (delayed after repeated failures from the same address).
+ */
 function auth(client: Client, args: string[]): void {
   const server = client.server;
   const user = args.length === 3 ? args[1] : 'default';
   const password = args[args.length - 1];
-  if (args.length === 2 && !server.requiresAuthentication()) {
+  if (args.length === 2 && server.security.acl.users.get('default')?.nopass === true) {
     throw new CommandError(ERR.authNotConfigured);
   }
-  if (!server.authenticate(user, password)) {
-    server.logger.info(
-      { client: client.id, user, addr: client.transport.remoteAddress },
-      'authentication failed',
-    );
-    throw new CommandError(ERR.wrongPass);
-  }
-  client.user = user;
-  client.authenticated = true;
-  client.reply.ok();
+  if (authenticate(client, user, password, 'AUTH')) client.reply.ok();
 }
 
 /** Writes HELLO's map describing the server and this connection. */
@@ -111,9 +106,8 @@ function hello(client: Client, args: string[]): void {
   const options = parseHello(args);
   if (options.auth !== null) {
     const [user, password] = options.auth;
-    if (!client.server.authenticate(user, password)) throw new CommandError(ERR.wrongPass);
-    client.user = user;
-    client.authenticated = true;
+    // A failure reply that waits out the brute-force delay is sent by authenticate.
+    if (!authenticate(client, user, password, 'HELLO')) return;
   }
   if (!client.authenticated) {
     throw new CommandError(

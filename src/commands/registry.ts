@@ -1,4 +1,5 @@
 import type { Server } from '../engine/server';
+import { aclCommands } from './acl';
 import { bitmapCommands } from './bitmap';
 import { clientCommands } from './client';
 import { commandInfoCommands } from './command-info';
@@ -26,6 +27,7 @@ export function registerAllCommands(server: Server): void {
   server.register(commandInfoCommands);
   server.register(clientCommands);
   server.register(configCommands);
+  server.register(aclCommands);
   server.register(transactionCommands);
   server.register(pubsubCommands);
   server.register(persistenceCommands);

@@ -1,5 +1,7 @@
 import { InvalidSettingError } from './errors';
 import { formatOutputLimits, parseOutputLimits } from '../net/output-limits';
+import { formatRateLimit, parseRateLimit, RateLimitSyntaxError } from '../security/rate-limit';
+import { normalizeReadableFile, normalizeTlsProtocols } from '../security/tls-context';
 /**
  * Every setting Damselfly reads, in one table: its type, default, bounds,
  * whether CONFIG SET may change it, and whether it is protected (changes the
@@ -38,6 +40,16 @@ function normalizeOutputLimits(text: string): string {
   if (limits === null)
     throw new InvalidSettingError('Wrong number of arguments in buffer limit configuration.');
   return formatOutputLimits(limits);
+}
+
+/** Checks a rate limit setting: RATE, RATE/BURST, or 0 for none. */
+function normalizeRateLimit(text: string): string {
+  try {
+    return formatRateLimit(parseRateLimit(text));
+  } catch (error) {
+    if (error instanceof RateLimitSyntaxError) throw new InvalidSettingError(error.message);
+    throw error;
+  }
 }
 
 const DEFAULT_OUTPUT_LIMITS = 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60';
@@ -526,6 +538,209 @@ export const SETTINGS: readonly Setting[] = [
     max: GB,
     mutable: true,
     help: 'largest Memcached item in bytes, its key and item header included',
+  },
+  // Security: ACL, limits, rate limits, audit log, TLS. See the README's security guide.
+  {
+    name: 'aclfile',
+    type: 'string',
+    default: '',
+    mutable: false,
+    protected: true,
+    help: 'file of ACL users and roles for ACL LOAD and ACL SAVE (empty: none)',
+  },
+  {
+    name: 'acllog-max-len',
+    type: 'int',
+    default: '128',
+    min: 0,
+    max: LLONG_MAX,
+    mutable: true,
+    help: 'entries kept in ACL LOG',
+  },
+  {
+    name: 'admin-commands',
+    type: 'enum',
+    default: 'any',
+    values: ['any', 'admin-port', 'admin-users'],
+    mutable: true,
+    protected: true,
+    help:
+      'who may run KEYS, FLUSHALL, FLUSHDB, CONFIG, DEBUG, SHUTDOWN, ACL, MONITOR and ' +
+      'SCRIPT: any user ACL allows, only connections on admin-port, or only users with the ' +
+      'admin role',
+  },
+  {
+    name: 'admin-port',
+    type: 'int',
+    default: '0',
+    min: 0,
+    max: 65535,
+    mutable: false,
+    help: 'TCP port for administration connections, exempt from maxclients (0: none)',
+  },
+  {
+    name: 'admin-bind',
+    type: 'string',
+    default: '127.0.0.1',
+    mutable: false,
+    help: 'space-separated addresses for the admin port',
+  },
+  {
+    name: 'maxclients-per-address',
+    type: 'int',
+    default: '1000',
+    min: 0,
+    max: INT_MAX,
+    mutable: true,
+    help: 'maximum connected clients from one IP address (0: no limit)',
+  },
+  {
+    name: 'client-request-timeout',
+    type: 'int',
+    default: '60',
+    min: 0,
+    max: INT_MAX,
+    mutable: true,
+    help:
+      'close a client whose started request has not fully arrived after this many ' +
+      'seconds (0: never)',
+  },
+  {
+    name: 'ratelimit-per-user',
+    type: 'string',
+    default: '0',
+    mutable: true,
+    normalize: normalizeRateLimit,
+    help:
+      'commands per second for each user without a ratelimit rule, as RATE or ' +
+      'RATE/BURST (0: no limit)',
+  },
+  {
+    name: 'ratelimit-per-address',
+    type: 'string',
+    default: '0',
+    mutable: true,
+    normalize: normalizeRateLimit,
+    help: 'commands per second for each client IP address, as RATE or RATE/BURST (0: no limit)',
+  },
+  {
+    name: 'auth-failure-grace',
+    type: 'int',
+    default: '3',
+    min: 0,
+    max: INT_MAX,
+    mutable: true,
+    help: 'failed authentications per address answered at once before replies are delayed',
+  },
+  {
+    name: 'auth-failure-delay',
+    type: 'int',
+    default: '100',
+    min: 0,
+    max: 60000,
+    mutable: true,
+    help: 'delay of the first delayed failure reply in ms, doubled per further failure (0: off)',
+  },
+  {
+    name: 'auth-failure-delay-max',
+    type: 'int',
+    default: '10000',
+    min: 0,
+    max: 600000,
+    mutable: true,
+    help: 'longest delay of a failed authentication reply, in ms',
+  },
+  {
+    name: 'audit-log-file',
+    type: 'string',
+    default: '',
+    mutable: false,
+    protected: true,
+    help: 'file for the hash-chained JSON audit log (empty: no audit log)',
+  },
+  {
+    name: 'tls-port',
+    type: 'int',
+    default: '0',
+    min: 0,
+    max: 65535,
+    mutable: false,
+    help: 'TCP port for TLS clients (0: no TLS listener)',
+  },
+  {
+    name: 'tls-cert-file',
+    type: 'string',
+    default: '',
+    mutable: true,
+    protected: true,
+    normalize: normalizeReadableFile,
+    help: 'server certificate (PEM); CONFIG SET reloads it',
+  },
+  {
+    name: 'tls-key-file',
+    type: 'string',
+    default: '',
+    mutable: true,
+    protected: true,
+    normalize: normalizeReadableFile,
+    help: 'private key of the server certificate (PEM)',
+  },
+  {
+    name: 'tls-key-file-pass',
+    type: 'string',
+    default: '',
+    mutable: true,
+    secret: true,
+    protected: true,
+    help: 'passphrase of tls-key-file (empty: the key is not encrypted)',
+  },
+  {
+    name: 'tls-ca-cert-file',
+    type: 'string',
+    default: '',
+    mutable: true,
+    protected: true,
+    normalize: normalizeReadableFile,
+    help: 'CA certificates (PEM) that client certificates must chain to',
+  },
+  {
+    name: 'tls-auth-clients',
+    type: 'enum',
+    default: 'yes',
+    values: ['no', 'yes', 'optional'],
+    mutable: true,
+    help: 'whether TLS clients must present a certificate signed by the CA',
+  },
+  {
+    name: 'tls-auth-clients-user',
+    type: 'enum',
+    default: 'off',
+    values: ['off', 'cn'],
+    mutable: true,
+    protected: true,
+    help: 'cn: a verified client certificate logs in as the ACL user named by its CN',
+  },
+  {
+    name: 'tls-protocols',
+    type: 'string',
+    default: '',
+    mutable: true,
+    normalize: normalizeTlsProtocols,
+    help: 'accepted TLS versions: TLSv1.2 and/or TLSv1.3 (empty: both)',
+  },
+  {
+    name: 'tls-ciphers',
+    type: 'string',
+    default: '',
+    mutable: true,
+    help: 'OpenSSL cipher list for TLSv1.2 (empty: Node.js defaults)',
+  },
+  {
+    name: 'tls-ciphersuites',
+    type: 'string',
+    default: '',
+    mutable: true,
+    help: 'OpenSSL cipher suites for TLSv1.3 (empty: Node.js defaults)',
   },
 ];
 

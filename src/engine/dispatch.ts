@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { auditCommand } from '../security/command-audit';
 import type { Client } from './client';
 import { arityMatches, keyIndexes, type RegisteredCommand } from './command';
 import {
@@ -53,8 +54,9 @@ function reject(client: Client, text: string, spec?: RegisteredCommand): void {
 
 /**
  * Runs one request through the gate, in Redis's order so that the same error
- * wins: unknown command, arity, authentication, pub/sub context, transaction
- * queuing; then executes it.
+ * wins: unknown command, arity, authentication, ACL permissions, memory,
+ * loading, persistence errors, pub/sub context, pause, rate limits,
+ * transaction queuing; then executes it.
  */
 export function dispatch(client: Client, args: string[]): void {
   const server = client.server;
@@ -68,6 +70,11 @@ export function dispatch(client: Client, args: string[]): void {
   client.lastCommand = spec.name;
   if (!client.authenticated && !spec.flags.includes('no_auth')) {
     reject(client, ERR.noAuth, spec);
+    return;
+  }
+  const denied = server.security.acl.check(client, spec, args);
+  if (denied !== null) {
+    reject(client, denied, spec);
     return;
   }
   if (server.persistence.loading && !spec.flags.includes('loading')) {
@@ -84,6 +91,13 @@ export function dispatch(client: Client, args: string[]): void {
       '(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context';
     reject(client, text, spec);
     return;
+  }
+  if (server.security.rateLimits.active && !client.internal) {
+    const limited = server.security.rateLimits.check(client, client.lastInteraction);
+    if (limited !== null) {
+      reject(client, limited, spec);
+      return;
+    }
   }
   if (client.transaction !== null && !TRANSACTION_CONTROL.has(spec.name)) {
     if (spec.flags.includes('no_multi')) {
@@ -118,6 +132,7 @@ export function execute(client: Client, spec: RegisteredCommand, args: string[])
   const dirtyBefore = server.dirty;
   const started = performance.now();
   const mark = client.reply === client.writer ? client.writer.length : -1;
+  const errorsBefore = server.security.audit !== null ? server.stats.errorReplies : -1;
   if (spec.isWrite && server.snapshot !== null) preserveForSnapshot(client, spec, args);
   client.propagateAs = null;
   try {
@@ -129,6 +144,9 @@ export function execute(client: Client, spec: RegisteredCommand, args: string[])
   spec.stats.calls++;
   spec.stats.microseconds += (performance.now() - started) * 1000;
   if (spec.isWrite && server.dirty !== dirtyBefore) afterWrite(client, spec, args);
+  if (errorsBefore >= 0 && !client.internal) {
+    auditCommand(client, spec, args, server.stats.errorReplies !== errorsBefore);
+  }
 }
 
 /** Keys that a command may change in a database other than the selected one. */

@@ -150,6 +150,50 @@ export const ERR = {
   clientSubcommandSyntax: (name: string) =>
     `ERR unknown subcommand or wrong number of arguments for '${quoteForError(name)}'. ` +
     'Try CLIENT HELP.',
+  noPermCommand: (name: string) =>
+    `NOPERM this user has no permissions to run the '${name}' command`,
+  noPermKey: 'NOPERM this user has no permissions to access one of the keys used as arguments',
+  noPermChannel:
+    'NOPERM this user has no permissions to access one of the channels used as arguments',
+  adminPortOnly:
+    'NOPERM this command is only allowed on connections to the admin port (admin-commands)',
+  adminUsersOnly:
+    'NOPERM this command is only allowed for users holding the admin role (admin-commands)',
+  aclUsernameSpaces: "ERR Usernames can't contain spaces or null characters",
+  aclUnmatchedParenthesis: (word: string) =>
+    `ERR Unmatched parenthesis in acl selector starting at '${quoteForError(word)}'.`,
+  aclBadRule: (verb: string, rule: string, reason: string) =>
+    `ERR Error in ACL ${verb} modifier '${quoteForError(rule)}': ${reason}`,
+  aclRoleName: 'ERR role names may contain only letters, digits, dots, dashes and underscores',
+  aclBuiltInRole: (name: string) =>
+    `ERR role '${quoteForError(name)}' is built in and cannot be changed or deleted`,
+  aclDeleteDefault: "ERR The 'default' user cannot be removed",
+  aclNoFile:
+    'ERR This Redis instance is not configured to use an ACL file. You may want to specify ' +
+    'users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a ' +
+    'Redis configuration file set) in order to store users in the Redis configuration.',
+  aclSaveFailed:
+    'ERR There was an error trying to save the ACLs. Please check the server logs for more ' +
+    'information',
+  aclLoadFailed: (details: string) =>
+    `ERR ${details}WARNING: ACL errors detected, no change to the previously active ACL rules ` +
+    'was performed',
+  aclGenpassBits:
+    'ERR ACL GENPASS argument must be the number of bits for the output password, a positive ' +
+    'number up to 4096',
+  aclUnknownCategory: (name: string) => `ERR Unknown category '${quoteForError(name)}'`,
+  aclUserNotFound: (name: string) => `ERR User '${quoteForError(name)}' not found`,
+  aclCommandNotFound: (name: string) => `ERR Command '${quoteForError(name)}' not found`,
+  aclNoSuchRole: (name: string) => `ERR no such role '${quoteForError(name)}'`,
+  rateLimitedUser: (user: string, rate: number, burst: number) =>
+    `RATELIMIT too many commands for user '${quoteForError(user)}': the limit is ${rate} per ` +
+    `second with bursts of ${burst}; retry later`,
+  rateLimitedAddress: (rate: number, burst: number) =>
+    `RATELIMIT too many commands from this client address: the limit is ${rate} per second ` +
+    `with bursts of ${burst}; retry later`,
+  aclSubcommandSyntax: (name: string) =>
+    `ERR unknown subcommand or wrong number of arguments for '${quoteForError(name)}'. ` +
+    'Try ACL HELP.',
 } as const;
 
 const MAX_QUOTED_NAME = 128;

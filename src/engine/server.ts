@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { Config } from '../config/config';
 import { Database } from '../store/database';
-import { hashPassword, passwordMatches } from '../security/passwords';
+import { Security } from '../security/security';
 import { BlockingState } from './blocking';
 import type { Client } from './client';
 import type { RegisteredCommand } from './command';
@@ -33,6 +33,27 @@ export interface ServerStats {
   protocolErrors: number;
   /** Clients disconnected for passing client-output-buffer-limit. */
   outputLimitDisconnections: number;
+  /** Clients disconnected for passing client-query-buffer-limit. */
+  queryLimitDisconnections: number;
+  /** Connections refused by maxclients-per-address. */
+  perAddressRejections: number;
+  /** Connections from beyond loopback refused by protected mode. */
+  protectedModeRejections: number;
+  /** Clients closed by the idle `timeout`. */
+  idleDisconnections: number;
+  /** Clients closed because a started request did not arrive within client-request-timeout. */
+  requestTimeoutDisconnections: number;
+  /** Commands refused by a rate limit. */
+  rateLimitedCommands: number;
+  /** Failed authentications whose reply was delayed. */
+  authFailuresDelayed: number;
+  /** ACL denials by reason. */
+  aclDeniedAuth: number;
+  aclDeniedCommand: number;
+  aclDeniedKey: number;
+  aclDeniedChannel: number;
+  /** TLS connections that failed their handshake. */
+  tlsHandshakeFailures: number;
 }
 
 function emptyStats(): ServerStats {
@@ -50,6 +71,18 @@ function emptyStats(): ServerStats {
     errorsByCode: new Map(),
     protocolErrors: 0,
     outputLimitDisconnections: 0,
+    queryLimitDisconnections: 0,
+    perAddressRejections: 0,
+    protectedModeRejections: 0,
+    idleDisconnections: 0,
+    requestTimeoutDisconnections: 0,
+    rateLimitedCommands: 0,
+    authFailuresDelayed: 0,
+    aclDeniedAuth: 0,
+    aclDeniedCommand: 0,
+    aclDeniedKey: 0,
+    aclDeniedChannel: 0,
+    tlsHandshakeFailures: 0,
   };
 }
 
@@ -79,7 +112,6 @@ export class Server {
   tcpPort = 0;
   /** Absolute path of the config file given at start-up, or '' (CONFIG REWRITE writes it). */
   configFile = '';
-  #passwordHash = '';
   readonly pubsub = new PubSub();
   /** The background snapshot in progress; writes must call its `preserve` first. */
   snapshot: Snapshot | null = null;
@@ -96,6 +128,8 @@ export class Server {
   readonly clientGoneHooks: ((client: Client) => void)[] = [];
   /** Clients waiting in blocking commands (BLPOP, BZPOPMIN, ...), and the keys made ready. */
   readonly blocking = new BlockingState(this);
+  /** ACL users and roles, rate limits, failed-authentication delays and the audit log. */
+  readonly security: Security;
 
   constructor(config: Config, logger: Logger, runId: string) {
     this.config = config;
@@ -106,9 +140,11 @@ export class Server {
       const active = settings !== null && (settings.keyspace || settings.keyevent);
       this.notifySettings = active && settings.classes.size > 0 ? settings : null;
     });
-    config.watch('requirepass', (value) => {
-      this.#passwordHash = value === '' ? '' : hashPassword(String(value));
-    });
+    this.security = new Security(this);
+    config.watch('requirepass', (value) => this.security.acl.setRequirepass(String(value)));
+    for (const name of ['ratelimit-per-user', 'ratelimit-per-address', 'admin-commands']) {
+      config.watch(name, () => this.security.acl.changed());
+    }
     const listener = { expired: (db: Database, key: string) => this.#keyExpired(db, key) };
     const count = config.number('databases');
     for (let i = 0; i < count; i++) this.databases.push(new Database(i, listener));
@@ -121,19 +157,14 @@ export class Server {
     }
   }
 
+  /** Whether new clients start unauthenticated: the default user has a password or is off. */
   requiresAuthentication(): boolean {
-    return this.#passwordHash !== '';
+    return this.security.acl.requiresAuthentication();
   }
 
-  /**
-   * Checks a user name and password. Only the default user exists until ACL
-   * users are configured; it takes `requirepass`, or any password when none
-   * is set.
-   */
+  /** Checks an ACL user name and password (the user must be enabled). */
   authenticate(user: string, password: string): boolean {
-    if (user !== 'default') return false;
-    if (this.#passwordHash === '') return true;
-    return passwordMatches(password, this.#passwordHash);
+    return this.security.acl.authenticate(user, password) !== null;
   }
 
   /** Zeroes the INFO counters, including those of every subcommand (CONFIG RESETSTAT). */
