@@ -185,6 +185,21 @@ describe('SortedSet', () => {
     }
   });
 
+  test('removes most of a skiplist by rebuilding it', () => {
+    for (const [start, end] of [[1, 8], [0, 6], [3, 9]]) {
+      const zset = new SortedSet(true);
+      for (let i = 0; i < 10; i++) zset.set(`m${i}`, i, LIMITS);
+      assert.equal(zset.removeRanks(start, end), end - start + 1);
+      const kept = Array.from({ length: 10 }, (_, i) => i).filter((i) => i < start || i > end);
+      const members = zset.entriesFrom(0, 10, false).map((entry) => entry.member);
+      assert.deepEqual(members, kept.map((i) => `m${i}`));
+      assert.equal(zset.score(`m${start}`), undefined);
+      assert.equal(zset.score(`m${kept[kept.length - 1]}`), kept[kept.length - 1]);
+      assert.equal(zset.rank(`m${kept[kept.length - 1]}`), kept.length - 1);
+      assert.equal(zset.encoding(), 'skiplist');
+    }
+  });
+
   test('clone is independent', () => {
     const zset = new SortedSet(true);
     zset.set('a', 1, LIMITS);

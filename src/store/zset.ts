@@ -248,6 +248,10 @@ export class SortedSet implements CollectionValue {
       return count;
     }
     const scores = this.#scores;
+    if (scores !== null && count * 2 > this.#entries.length) {
+      this.#rebuildWithout(start, end);
+      return count;
+    }
     if (scores !== null) {
       let left = count;
       this.#entries.walk(start, false, (member) => {
@@ -257,6 +261,26 @@ export class SortedSet implements CollectionValue {
     }
     for (let i = 0; i < count; i++) this.#entries.removeAt(start);
     return count;
+  }
+
+  /**
+   * Replaces the skiplist encoding's tree and map with ones holding every
+   * entry outside ranks `start` to `end`, which is faster than removing
+   * entry by entry when most entries go.
+   */
+  #rebuildWithout(start: number, end: number): void {
+    const tree = new OrderTree();
+    const scores = new Map<string, number>();
+    const keep = (member: string, score: number): boolean => {
+      tree.insert(score, member);
+      scores.set(member, score);
+      return true;
+    };
+    let left = start;
+    if (start > 0) this.#entries.walk(0, false, (member, score) => keep(member, score) && --left > 0);
+    this.#entries.walk(end + 1, false, keep);
+    this.#entries = tree;
+    this.#scores = scores;
   }
 
   /** The member-to-score map of the skiplist encoding (for ZSCAN), or null for a listpack. */
