@@ -20,11 +20,24 @@ import {
   type ServerProcess,
 } from './support/servers';
 
-/** How long a blocked request is given to reach the server before the wake-up is sent. */
-const SETTLE_MS = 50;
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits until INFO reports `count` blocked clients, so a wake-up cannot overtake a wait. */
+async function waitForBlocked(port: number, count: number): Promise<void> {
+  const probe = await RawClient.connect(port);
+  try {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const info = (await probe.call(['INFO', 'clients'])).toString('latin1');
+      if (info.includes(`blocked_clients:${count}\r\n`)) return;
+      assert.ok(Date.now() < deadline, `expected ${count} blocked clients; INFO says ${info}`);
+      await sleep(10);
+    }
+  } finally {
+    probe.destroy();
+  }
 }
 
 /**
@@ -37,7 +50,7 @@ async function blockAndWake(port: number, wait: string[], wake: string[][]): Pro
   try {
     await other.call(['FLUSHALL']);
     await waiter.send(encode(wait));
-    await sleep(SETTLE_MS);
+    await waitForBlocked(port, 1);
     const replies: string[] = [];
     for (const args of wake) replies.push((await other.call(args)).toString('latin1'));
     const served = (await waiter.readReply(2000)).toString('latin1');
@@ -112,9 +125,9 @@ describe('blocking pops against redis-server', { skip: redisServerSkipReason() }
     const writer = await RawClient.connect(damselfly.port);
     try {
       await first.send(encode(['BZPOPMIN', 'q', '0']));
-      await sleep(SETTLE_MS);
+      await waitForBlocked(damselfly.port, 1);
       await second.send(encode(['BZPOPMAX', 'q', '0']));
-      await sleep(SETTLE_MS);
+      await waitForBlocked(damselfly.port, 2);
       await writer.call(['ZADD', 'q', '1', 'low', '2', 'mid', '3', 'high']);
       assert.equal((await first.readReply()).toString(),
         '*3\r\n$1\r\nq\r\n$3\r\nlow\r\n$1\r\n1\r\n');
@@ -178,14 +191,14 @@ describe('blocking pops through client libraries', () => {
     try {
       await writer.flushall();
       const popped = waiter.bzpopmin('lib', 0);
-      await sleep(SETTLE_MS);
+      await waitForBlocked(damselfly.port, 1);
       await writer.zadd('lib', 5, 'five', 1, 'one');
       assert.deepEqual(await popped, ['lib', 'one', '1']);
       assert.deepEqual(await waiter.bzpopmax('lib', 0), ['lib', 'five', '5']);
       assert.equal(await writer.exists('lib'), 0);
       assert.equal(await waiter.bzpopmin('lib', 0.05), null);
       const many = waiter.bzmpop(0, 1, 'lib', 'MAX', 'COUNT', 2);
-      await sleep(SETTLE_MS);
+      await waitForBlocked(damselfly.port, 1);
       await writer.zadd('lib', 1, 'a', 2, 'b', 3, 'c');
       assert.deepEqual(await many, ['lib', [['c', '3'], ['b', '2']]]);
       await writer.set('str', 'v');
@@ -203,13 +216,13 @@ describe('blocking pops through client libraries', () => {
     try {
       await writer.flushAll();
       const popped = waiter.bzPopMin('nr', 0);
-      await sleep(SETTLE_MS);
+      await waitForBlocked(damselfly.port, 1);
       await writer.zAdd('nr', [{ score: 2.5, value: 'x' }, { score: 3, value: 'y' }]);
       assert.deepEqual(await popped, { key: 'nr', value: 'x', score: 2.5 });
       const timedOut = await waiter.bzPopMax('none', 0.05);
       assert.equal(timedOut, null);
       const many = waiter.bzmPop(0, ['empty', 'nr2'], 'MIN', { COUNT: 5 });
-      await sleep(SETTLE_MS);
+      await waitForBlocked(damselfly.port, 1);
       await writer.zAdd('nr2', [{ score: 3, value: 'y' }, { score: 1, value: 'z' }]);
       const served = await many;
       assert.deepEqual(served, { key: 'nr2', elements: [{ value: 'z', score: 1 },
