@@ -494,3 +494,141 @@ describe('encryption at rest', () => {
     last.disconnect();
   });
 });
+
+/** Writes one key of every type, in a small (compact) and a large form each. */
+async function fillAllTypes(redis: Redis): Promise<void> {
+  await redis.rpush('list:small', 'a', 'b', '3');
+  await redis.rpush('list:big', ...Array.from({ length: 2000 }, (_, i) => `element-${i}`));
+  await redis.hset('hash:small', 'f1', 'v1', 'f2', '2');
+  const fields: string[] = [];
+  for (let i = 0; i < 1000; i++) fields.push(`field-${i}`, `value-${i}`);
+  await redis.hset('hash:big', ...fields);
+  await redis.sadd('set:ints', '1', '2', '300000');
+  await redis.sadd('set:small', 'x', 'y');
+  await redis.sadd('set:big', ...Array.from({ length: 1000 }, (_, i) => `member-${i}`));
+  await redis.zadd('zset:small', 1.5, 'one', -2, 'two', 'inf', 'top');
+  const scores: (string | number)[] = [];
+  for (let i = 0; i < 1000; i++) scores.push(i / 3, `m-${i}`);
+  await redis.zadd('zset:big', ...scores);
+  await redis.expire('list:small', 5000);
+}
+
+async function checkAllTypes(redis: Redis): Promise<void> {
+  assert.deepEqual(await redis.lrange('list:small', 0, -1), ['a', 'b', '3']);
+  assert.equal(await redis.llen('list:big'), 2000);
+  assert.equal(await redis.lindex('list:big', 1999), 'element-1999');
+  assert.deepEqual(await redis.hgetall('hash:small'), { f1: 'v1', f2: '2' });
+  assert.equal(await redis.hlen('hash:big'), 1000);
+  assert.equal(await redis.hget('hash:big', 'field-999'), 'value-999');
+  assert.deepEqual((await redis.smembers('set:ints')).sort(), ['1', '2', '300000']);
+  assert.deepEqual((await redis.smembers('set:small')).sort(), ['x', 'y']);
+  assert.equal(await redis.scard('set:big'), 1000);
+  assert.deepEqual(await redis.zrange('zset:small', 0, -1, 'WITHSCORES'), [
+    'two',
+    '-2',
+    'one',
+    '1.5',
+    'top',
+    'inf',
+  ]);
+  assert.equal(await redis.zcard('zset:big'), 1000);
+  assert.equal(await redis.zscore('zset:big', 'm-999'), '333');
+  const ttl = await redis.ttl('list:small');
+  assert.ok(ttl > 4900 && ttl <= 5000, `ttl ${ttl}`);
+}
+
+describe('every type through files', () => {
+  test('Damselfly round trip of every type', async () => {
+    const dir = makeTempDir();
+    const first = await startDamselfly({ dir });
+    const redis = client(first.port);
+    await fillAllTypes(redis);
+    await redis.save();
+    redis.disconnect();
+    await first.stop();
+    const second = await startDamselfly({ dir });
+    const reader = client(second.port);
+    await checkAllTypes(reader);
+    reader.disconnect();
+  });
+
+  test('every type through the append-only log and a rewrite', async () => {
+    const dir = makeTempDir();
+    const args = ['--appendonly', 'yes', '--appendfsync', 'always'];
+    const first = await startDamselfly({ dir, args });
+    const redis = client(first.port);
+    await fillAllTypes(redis);
+    redis.disconnect();
+    first.kill();
+    await first.exited;
+    const second = await startDamselfly({ dir, args });
+    const again = client(second.port);
+    await checkAllTypes(again);
+    await again.bgrewriteaof();
+    for (
+      let i = 0;
+      i < 100 && (await again.info('persistence')).includes('aof_rewrite_in_progress:1');
+      i++
+    ) {
+      await sleep(50);
+    }
+    again.disconnect();
+    second.kill();
+    await second.exited;
+    const third = await startDamselfly({ dir, args });
+    const reader = client(third.port);
+    await checkAllTypes(reader);
+    reader.disconnect();
+  });
+
+  test(
+    'every type moves between Redis and Damselfly',
+    { skip: redisServerSkipReason() },
+    async () => {
+      const theirsDir = makeTempDir();
+      const reference = await startRedisServer({ dir: theirsDir });
+      assert.ok(reference);
+      const theirs = client(reference.port);
+      await fillAllTypes(theirs);
+      await theirs.save();
+      theirs.disconnect();
+      await reference.stop();
+      const ours = await startDamselfly({ dir: theirsDir });
+      const reader = client(ours.port);
+      await checkAllTypes(reader);
+      await reader.save();
+      reader.disconnect();
+      await ours.stop();
+      const back = await startRedisServer({ dir: theirsDir });
+      assert.ok(back);
+      const last = client(back.port);
+      await checkAllTypes(last);
+      last.disconnect();
+    },
+  );
+
+  test(
+    'DUMP of every type restores in Redis and back',
+    { skip: redisServerSkipReason() },
+    async () => {
+      const reference = await startRedisServer();
+      const server = await startDamselfly();
+      assert.ok(reference);
+      const theirs = client(reference.port);
+      const ours = client(server.port);
+      await fillAllTypes(ours);
+      for (const key of await ours.keys('*')) {
+        const payload = await ours.dumpBuffer(key);
+        assert.equal(await theirs.restore(key, 0, payload, 'REPLACE'), 'OK', key);
+        const back = await theirs.dumpBuffer(key);
+        assert.equal(await ours.restore(key, 0, back, 'REPLACE'), 'OK', key);
+      }
+      await theirs.expire('list:small', 5000);
+      await ours.expire('list:small', 5000);
+      await checkAllTypes(theirs);
+      await checkAllTypes(ours);
+      theirs.disconnect();
+      ours.disconnect();
+    },
+  );
+});
