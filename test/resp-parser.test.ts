@@ -92,6 +92,9 @@ describe('RESP parser', () => {
     ['*1\r\n+PING\r\n', "expected '$', got '+'"],
     ['*1\r\n$4 \r\nPING\r\n', 'invalid bulk length'],
     ['*1\r\n$+4\r\nPING\r\n', 'invalid bulk length'],
+    ['*1\r\n$04\r\nPING\r\n', 'invalid bulk length'],
+    ['*01\r\n$4\r\nPING\r\n', 'invalid multibulk length'],
+    ['*-0\r\n', 'invalid multibulk length'],
   ];
   for (const [input, message] of invalid) {
     it(`rejects ${JSON.stringify(input)}`, () => {

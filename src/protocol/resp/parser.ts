@@ -152,7 +152,8 @@ export class RespParser {
   }
 
   #startMultibulk(): string[] | null {
-    const count = this.#readHeader('too big mbulk count string');
+    let count: number | null = this.#readSimpleHeader();
+    if (count < 0) count = this.#readHeader('too big mbulk count string');
     if (count === null || this.error !== null) return null;
     if (Number.isNaN(count) || count > this.limits.maxArguments) {
       return this.#fail(
@@ -175,8 +176,12 @@ export class RespParser {
         if (marker !== 0x24) {
           return this.#fail(`expected '$', got '${String.fromCharCode(marker)}'`);
         }
-        const length = this.#readHeader('too big bulk count string');
-        if (length === null || this.error !== null) return null;
+        let length = this.#readSimpleHeader();
+        if (length < 0) {
+          const slow = this.#readHeader('too big bulk count string');
+          if (slow === null || this.error !== null) return null;
+          length = slow;
+        }
         if (Number.isNaN(length) || length < 0 || length > this.#maxBulk()) {
           return this.#fail(
             this.authenticated ? 'invalid bulk length' : 'unauthenticated bulk length',
@@ -187,7 +192,7 @@ export class RespParser {
       const needed = this.#bulkLength + 2;
       if (this.#buf.length - this.#pos < needed) return this.#needMore(needed);
       const start = this.#pos;
-      const value = this.#buf.toString('latin1', start, start + this.#bulkLength);
+      const value = this.#buf.latin1Slice(start, start + this.#bulkLength);
       this.#pos += needed;
       args.push(value);
       this.#argsLeft--;
@@ -198,6 +203,29 @@ export class RespParser {
     return args;
   }
 
+  /**
+   * The common case of a header, `$` or `*` then digits then CRLF, read
+   * without searching for the line end. Returns -1 for anything else
+   * (a sign, too many digits, a line not complete yet): the caller then
+   * takes the general path, which also reports errors.
+   */
+  #readSimpleHeader(): number {
+    const buf = this.#buf;
+    const first = this.#pos + 1;
+    const limit = Math.min(buf.length, first + 15);
+    let value = 0;
+    let i = first;
+    for (; i < limit; i++) {
+      const digit = buf[i] - 0x30;
+      if (digit < 0 || digit > 9) break;
+      value = value * 10 + digit;
+    }
+    if (i === first || i + 1 >= buf.length || buf[i] !== CR || buf[i + 1] !== LF) return -1;
+    if (buf[first] === 0x30 && i > first + 1) return -1;
+    this.#pos = i + 2;
+    return value;
+  }
+
   #maxBulk(): number {
     return Math.min(this.limits.maxBulkLength, MAX_STRING_LENGTH);
   }
@@ -206,7 +234,7 @@ export class RespParser {
 /**
  * Parses the digits of a header line between `start` and the LF at `end`
  * (a CR before the LF is required). Returns NaN for anything but an optional
- * minus sign followed by at most 18 digits.
+ * minus sign followed by at most 18 digits without leading zeros.
  */
 function parseHeaderNumber(buf: Buffer, start: number, end: number): number {
   if (end - 1 < start || buf[end - 1] !== CR) return NaN;
@@ -218,6 +246,8 @@ function parseHeaderNumber(buf: Buffer, start: number, end: number): number {
     i++;
   }
   if (i >= stop || stop - i > 18) return NaN;
+  // Like Redis's string2ll: no leading zeros, and no "-0".
+  if (buf[i] === 0x30 && (stop - i > 1 || negative)) return NaN;
   let value = 0;
   for (; i < stop; i++) {
     const digit = buf[i] - 0x30;
