@@ -75,7 +75,9 @@ function aclGetUser(client: Client, args: string[]): void {
   const extras = (user.roles.length > 0 ? 1 : 0) + (user.rateLimit !== null ? 1 : 0);
   reply.map(6 + extras);
   reply.bulk('flags');
-  reply.bulkArray(user.flags());
+  const flags = user.flags();
+  reply.set(flags.length);
+  for (const flag of flags) reply.bulk(flag);
   reply.bulk('passwords');
   reply.bulkArray(user.passwords);
   reply.bulk('commands');

@@ -47,7 +47,7 @@ function auth(client: Client, args: string[]): void {
   if (args.length === 2 && server.security.acl.users.get('default')?.nopass === true) {
     throw new CommandError(ERR.authNotConfigured);
   }
-  if (authenticate(client, user, password, 'AUTH')) client.reply.ok();
+  if (authenticate(client, user, password, args[0])) client.reply.ok();
 }
 
 /** Writes HELLO's map describing the server and this connection. */
@@ -107,7 +107,7 @@ function hello(client: Client, args: string[]): void {
   if (options.auth !== null) {
     const [user, password] = options.auth;
     // A failure reply that waits out the brute-force delay is sent by authenticate.
-    if (!authenticate(client, user, password, 'HELLO')) return;
+    if (!authenticate(client, user, password, args[0])) return;
   }
   if (!client.authenticated) {
     throw new CommandError(

@@ -7,7 +7,7 @@ import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { hostOf } from './rate-limits';
 
-/** Marks the client as authenticated as `user` and records the success. */
+/** Marks the client as authenticated as `user` and records the success (method: auth, tls, ...). */
 export function loginAs(client: Client, user: string, method: string): void {
   client.user = user;
   client.authenticated = true;
@@ -23,9 +23,16 @@ export function loginAs(client: Client, user: string, method: string): void {
  * normally. On failure it logs the attempt, then either throws WRONGPASS at
  * once or, when this address failed too often, pauses the client and sends
  * WRONGPASS after a delay; it returns false in that case, and the caller
- * must write no reply.
+ * must write no reply. `command` is the command name as sent, which ACL LOG
+ * shows as the object.
  */
-export function authenticate(client: Client, user: string, password: string, method: string): boolean {
+export function authenticate(
+  client: Client,
+  user: string,
+  password: string,
+  command: string,
+): boolean {
+  const method = command.toLowerCase();
   const server = client.server;
   if (server.security.acl.authenticate(user, password) !== null) {
     loginAs(client, user, method);
@@ -33,7 +40,7 @@ export function authenticate(client: Client, user: string, password: string, met
   }
   const address = client.transport.remoteAddress;
   server.logger.info({ client: client.id, user, addr: address }, 'authentication failed');
-  server.security.acl.logDenial(client, 'auth', 'auth', user);
+  server.security.acl.logDenial(client, 'auth', command, user);
   server.security.audit?.record('auth.failure', { user, addr: address, method });
   const settings = server.security.delaySettings();
   const delay = server.security.authFailures.recordFailure(hostOf(address), Date.now(), settings);

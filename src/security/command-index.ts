@@ -50,12 +50,18 @@ export class CommandIndex {
   keyAccess = new Uint8Array(0);
   /** How each row names channels (CHANNELS_*), by id. */
   channelArguments = new Uint8Array(0);
+  /** 1 for rows that every user may run (no_auth: AUTH, HELLO, QUIT, RESET), by id. */
+  alwaysAllowed = new Uint8Array(0);
+  /** 1 for rows whose key arguments are checked against key patterns, by id. */
+  checksKeys = new Uint8Array(0);
 
   constructor(table: Iterable<RegisteredCommand>) {
     for (const category of ACL_CATEGORIES) this.#categories.set(category, []);
     for (const spec of table) this.#addCommand(spec);
     this.keyAccess = Uint8Array.from(this.#rows, keyAccessOf);
     this.channelArguments = Uint8Array.from(this.#rows, channelArgumentsOf);
+    this.alwaysAllowed = Uint8Array.from(this.#rows, (row) => (row.flags.includes('no_auth') ? 1 : 0));
+    this.checksKeys = Uint8Array.from(this.#rows, (row) => (hasKeyArguments(row) ? 1 : 0));
   }
 
   #addCommand(spec: RegisteredCommand): void {
@@ -123,6 +129,17 @@ const CHANNEL_ARGUMENTS: Record<string, number> = {
   ssubscribe: CHANNELS_ALL,
   psubscribe: CHANNELS_PATTERNS,
 };
+
+/**
+ * Sharded pub/sub commands name a channel where the table has a key (for
+ * cluster slots); Redis checks it as a channel, not as a key.
+ */
+const CHANNEL_NOT_KEY = new Set(['spublish', 'ssubscribe', 'sunsubscribe']);
+
+function hasKeyArguments(spec: RegisteredCommand): boolean {
+  if (CHANNEL_NOT_KEY.has(spec.name)) return false;
+  return spec.firstKey !== 0 || spec.findKeys !== undefined;
+}
 
 /** Returns the key permissions a row needs, from its read/write flags. */
 export function keyAccessOf(spec: RegisteredCommand): number {

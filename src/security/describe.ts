@@ -2,6 +2,8 @@
  * Describes selectors as rule text, the way Redis 7.0's ACL LIST and ACL
  * GETUSER show them: the commands as `+@all` or `-@all`, then the categories
  * that fit the allowed commands best, then single commands for what remains.
+ * Single commands follow the command table's order (Redis's order depends on
+ * its hash table, so it varies between servers).
  */
 import { KEY_READ, KEY_WRITE, ACL_CATEGORIES } from './command-index';
 import { Selector } from './selector';
@@ -13,18 +15,32 @@ export function describeCommands(selector: Selector): string {
   const rules = [additive ? '-@all' : '+@all'];
   const fake = new Selector(index);
   fake.setAllCommands(!additive);
+  // Greedy fit: take the category that matches most commands while wrongly
+  // changing the fewest, until none matches more than it gets wrong.
   const remaining = selector.clone();
-  for (const category of ACL_CATEGORIES) {
-    const ids = index.category(category) ?? [];
-    let on = 0;
-    for (const id of ids) on += remaining.commands[id];
-    const off = ids.length - on;
-    if ((additive && on > off) || (!additive && off > on)) {
-      const sign = additive ? '+' : '-';
-      fake.apply(`${sign}@${category}`);
-      remaining.apply(`${additive ? '-' : '+'}@${category}`);
-      rules.push(`${sign}@${category}`);
+  const applied = new Set<string>();
+  for (;;) {
+    let best: string | null = null;
+    let fewestWrong = Infinity;
+    let mostRight = 0;
+    for (const category of ACL_CATEGORIES) {
+      if (applied.has(category)) continue;
+      const ids = index.category(category) ?? [];
+      let on = 0;
+      for (const id of ids) on += remaining.commands[id];
+      const wrong = additive ? ids.length - on : on;
+      const right = ids.length - wrong;
+      if (right > wrong && (wrong < fewestWrong || (wrong === fewestWrong && right > mostRight))) {
+        best = category;
+        fewestWrong = wrong;
+        mostRight = right;
+      }
     }
+    if (best === null) break;
+    fake.apply(`${additive ? '+' : '-'}@${best}`);
+    remaining.apply(`${additive ? '-' : '+'}@${best}`);
+    rules.push(`${additive ? '+' : '-'}@${best}`);
+    applied.add(best);
   }
   addSingleCommands(selector, fake, rules);
   addFirstArgs(selector, rules);

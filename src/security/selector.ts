@@ -165,23 +165,25 @@ export class Selector {
       if (flags === 0 || offset >= rule.length) throw new RuleError(RULE_REASONS.syntax);
       offset++;
     }
-    if (this.allKeys) throw new RuleError(RULE_REASONS.keyAfterAll);
     const text = rule.slice(offset);
-    if (text === '*' && flags === (KEY_READ | KEY_WRITE)) {
+    if (text === '*' && rule[0] === '~') {
       this.#setAllKeys();
       return;
     }
+    if (this.allKeys) throw new RuleError(RULE_REASONS.keyAfterAll);
+    if (text.includes(' ')) throw new RuleError(RULE_REASONS.syntax);
     const existing = this.keys.find((pattern) => pattern.text === text);
     if (existing !== undefined) existing.flags |= flags;
     else this.keys.push({ text, flags, match: compilePattern(text) });
   }
 
   #addChannelPattern(text: string): void {
-    if (this.allChannels) throw new RuleError(RULE_REASONS.channelAfterAll);
     if (text === '*') {
       this.#setAllChannels();
       return;
     }
+    if (this.allChannels) throw new RuleError(RULE_REASONS.channelAfterAll);
+    if (text.includes(' ')) throw new RuleError(RULE_REASONS.syntax);
     if (this.channels.some((pattern) => pattern.text === text)) return;
     this.channels.push({ text, match: compilePattern(text) });
   }
@@ -196,23 +198,31 @@ export class Selector {
       for (const id of ids) this.#setCommand(id, allow);
       return;
     }
-    const parts = name.split('|');
-    const command = this.index.find(parts[0]);
-    if (command === undefined) throw new RuleError(RULE_REASONS.unknownCommand);
-    if (parts.length === 1) {
+    const bar = name.lastIndexOf('|');
+    if (bar < 0) {
+      const command = this.index.find(name);
+      if (command === undefined) throw new RuleError(RULE_REASONS.unknownCommand);
       this.#setCommand(command.id, allow);
       for (const sub of command.subcommands.values()) this.#setCommand(sub.id, allow);
       return;
     }
-    if (parts.length > 2) throw new RuleError(RULE_REASONS.firstArgOfSubcommand);
+    const [parentName, subName] = name.split('|');
+    const command = this.index.find(parentName);
+    if (command === undefined) throw new RuleError(RULE_REASONS.unknownCommand);
+    const sub = command.subcommands.get(subName.toLowerCase());
+    if (name.indexOf('|') !== bar) {
+      // `+cmd|sub|arg`: a first argument of a subcommand.
+      const reason = sub === undefined ? 'unknownCommand' : 'firstArgOfSubcommand';
+      throw new RuleError(RULE_REASONS[reason]);
+    }
     if (command.subcommands.size > 0) {
-      const sub = command.subcommands.get(parts[1].toLowerCase());
       if (sub === undefined) throw new RuleError(RULE_REASONS.unknownCommand);
       this.#setCommand(sub.id, allow);
       return;
     }
-    if (!allow || parts[1] === '') throw new RuleError(RULE_REASONS.unknownCommand);
-    this.#addFirstArg(command.id, parts[1]);
+    if (!allow) throw new RuleError(RULE_REASONS.unknownCommand);
+    if (subName === '') throw new RuleError(RULE_REASONS.syntax);
+    this.#addFirstArg(command.id, subName);
   }
 
   #setCommand(id: number, allow: boolean): void {
@@ -234,11 +244,14 @@ export class Selector {
    * the offending argument index is kept for `lastDeniedIndex`.
    */
   check(spec: RegisteredCommand, id: number, args: readonly string[]): number {
-    if (this.commands[id] !== 1 && !this.#firstArgAllowed(id, args)) return DENIED_COMMAND;
-    if (!this.allKeys && (spec.firstKey !== 0 || spec.findKeys !== undefined)) {
+    const index = this.index;
+    if (this.commands[id] !== 1 && index.alwaysAllowed[id] !== 1) {
+      if (!this.#firstArgAllowed(id, args)) return DENIED_COMMAND;
+    }
+    if (!this.allKeys && index.checksKeys[id] === 1) {
       if (!this.#keysAllowed(spec, this.index.keyAccess[id], args)) return DENIED_KEY;
     }
-    const channels = this.index.channelArguments[id];
+    const channels = index.channelArguments[id];
     if (channels !== CHANNELS_NONE && !this.allChannels) {
       if (!this.#channelsAllowed(channels, args)) return DENIED_CHANNEL;
     }
