@@ -26,10 +26,19 @@ import {
 import { SnapshotLoadError } from './persistence/snapshots';
 import { isKeyFileShared, loadKeyring } from './persistence/encryption';
 import { DAMSELFLY_VERSION, REDIS_COMPATIBLE_VERSION } from './version';
+import { runAuditCommand } from './audit-cli';
+import {
+  emptySecurityDirectives,
+  SecuritySetupError,
+  setUpSecurity,
+  takeSecurityDirectives,
+  type SecurityDirectives,
+} from './security/startup';
 
 function helpText(): string {
   const lines = [
     'Usage: damselfly [config-file] [--setting value ...]',
+    '       damselfly audit verify FILE',
     '',
     'Starts the server. Settings come from built-in defaults, then the config file',
     '(redis.conf syntax), then DAMSELFLY_<SETTING> environment variables, then flags.',
@@ -46,12 +55,21 @@ function helpText(): string {
   return lines.join('\n') + '\n';
 }
 
-/** Builds the settings from the config file, the environment and the flags, in that order. */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
+/**
+ * Builds the settings from the config file, the environment and the flags,
+ * in that order. The config file's `user`, `role` and `rename-command` lines
+ * go to `security`.
+ */
+export function loadConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  security: SecurityDirectives = emptySecurityDirectives(),
+): Config {
   const config = new Config();
   let words = argv;
   if (words.length > 0 && !words[0].startsWith('--')) {
-    applyDirectives(config, mergeSaveLines(readConfigFile(words[0])));
+    const directives = takeSecurityDirectives(readConfigFile(words[0]), security);
+    applyDirectives(config, mergeSaveLines(directives));
     words = words.slice(1);
   }
   applyDirectives(config, readEnvironment(env));
@@ -75,6 +93,10 @@ function mergeSaveLines(directives: ReturnType<typeof readConfigFile>): typeof d
 }
 
 async function start(argv: readonly string[]): Promise<void> {
+  if (argv[0] === 'audit') {
+    process.exitCode = runAuditCommand(argv.slice(1));
+    return;
+  }
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(helpText());
     return;
@@ -86,8 +108,9 @@ async function start(argv: readonly string[]): Promise<void> {
     return;
   }
   let config: Config;
+  const security = emptySecurityDirectives();
   try {
-    config = loadConfig(argv, process.env);
+    config = loadConfig(argv, process.env, security);
   } catch (error) {
     if (!(error instanceof ConfigurationError)) throw error;
     process.stderr.write(`damselfly: ${error.message}\n`);
@@ -100,6 +123,14 @@ async function start(argv: readonly string[]): Promise<void> {
   // Resolved before the chdir to `dir` below, so CONFIG REWRITE finds the file.
   if (argv.length > 0 && !argv[0].startsWith('--')) server.configFile = resolve(argv[0]);
   registerAllCommands(server);
+  try {
+    setUpSecurity(server, security);
+  } catch (error) {
+    if (!(error instanceof SecuritySetupError)) throw error;
+    logger.fatal({ err: error.message }, 'cannot set up users, renames or the audit log');
+    logger.flush(() => process.exit(1));
+    return;
+  }
   try {
     server.keyring = loadKeyring(config.string('encryption-key-file'), process.env);
   } catch (error) {
@@ -151,8 +182,10 @@ async function start(argv: readonly string[]): Promise<void> {
     stopping = true;
     stopExpiry();
     clearInterval(cron);
+    server.security.audit?.record('server.stop', { reason });
     void Promise.all([listeners.close(), memcacheListener.close()]).then(async () => {
       await closePersistence(server);
+      await server.security.audit?.close();
       logger.info('bye');
       logger.flush(() => process.exit(0));
     });
@@ -183,7 +216,7 @@ function logStartup(server: Server): void {
       unixsocket: config.string('unixsocket') || undefined,
       save: config.string('save'),
       appendonly: config.bool('appendonly'),
-      tls: false,
+      tls: config.number('tls-port') !== 0,
       encryption: server.keyring === null ? 'off' : `key ${server.keyring.currentId}`,
       protectedMode: config.bool('protected-mode'),
       maxmemory: config.number('maxmemory'),

@@ -184,13 +184,23 @@ export const ERR = {
   aclUnknownCategory: (name: string) => `ERR Unknown category '${quoteForError(name)}'`,
   aclUserNotFound: (name: string) => `ERR User '${quoteForError(name)}' not found`,
   aclCommandNotFound: (name: string) => `ERR Command '${quoteForError(name)}' not found`,
-  aclNoSuchRole: (name: string) => `ERR no such role '${quoteForError(name)}'`,
   rateLimitedUser: (user: string, rate: number, burst: number) =>
     `RATELIMIT too many commands for user '${quoteForError(user)}': the limit is ${rate} per ` +
     `second with bursts of ${burst}; retry later`,
   rateLimitedAddress: (rate: number, burst: number) =>
     `RATELIMIT too many commands from this client address: the limit is ${rate} per second ` +
     `with bursts of ${burst}; retry later`,
+  maxClients: 'ERR max number of clients reached',
+  maxClientsPerAddress:
+    'ERR too many connections from this address (maxclients-per-address); close some first',
+  protectedMode:
+    'DENIED Damselfly is in protected mode: the default user has no password, so only ' +
+    'loopback clients may connect. To let this client in, either set a password (from a ' +
+    'loopback connection: CONFIG SET requirepass <password>, or ACL SETUSER default ' +
+    '><password>, and put it in the config file), or bind only to trusted networks and ' +
+    "start the server with 'protected-mode no'. Then connect again.",
+  requestTimeout:
+    'ERR the request did not arrive completely within client-request-timeout seconds',
   aclSubcommandSyntax: (name: string) =>
     `ERR unknown subcommand or wrong number of arguments for '${quoteForError(name)}'. ` +
     'Try ACL HELP.',

@@ -2,6 +2,8 @@ import type { Socket } from 'node:net';
 import { RespParser, UNAUTHENTICATED_LIMITS, type ParserLimits } from '../protocol/resp/parser';
 import { Client, type Transport } from '../engine/client';
 import { dispatch } from '../engine/dispatch';
+import { ERR } from '../engine/errors';
+import { loginAs } from '../security/authentication';
 import type { Server } from '../engine/server';
 import { OutputLimitCheck, parseOutputLimits, type OutputLimits } from './output-limits';
 
@@ -51,6 +53,8 @@ export class Connection implements Transport {
   readonly #outputCheck = new OutputLimitCheck();
   /** Replies wait for the append-only file's fsync (`appendfsync always`). */
   #holding = false;
+  /** When the unfinished request in the parser started arriving (ms), or 0 when there is none. */
+  #partialSince = 0;
 
   constructor(server: Server, socket: Socket) {
     this.#server = server;
@@ -91,17 +95,25 @@ export class Connection implements Transport {
     const client = this.client;
     const parser = this.#parser;
     const journalBefore = this.#server.journalCount;
+    let parsed = false;
+    let partial = false;
     while (!client.blocked && !client.closing && !this.#closed) {
       const args = parser.next();
-      if (args === null) break;
+      if (args === null) {
+        partial = parser.midRequest;
+        break;
+      }
+      parsed = true;
       if (args.length === 0) continue;
       dispatch(client, args);
       if (parser.authenticated !== client.authenticated) this.#refreshLimits();
     }
     this.#processing = false;
+    this.#trackPartialRequest(parsed, partial);
     if (this.#server.journalCount !== journalBefore && this.#holdForSync()) return;
     if (parser.error !== null && !client.blocked) this.#protocolError(parser.error);
     else if (parser.buffered > this.#server.config.number('client-query-buffer-limit')) {
+      this.#server.stats.queryLimitDisconnections++;
       this.#server.logger.warn({ client: client.id }, 'query buffer limit reached, closing client');
       this.#destroy();
       return;
@@ -122,6 +134,43 @@ export class Connection implements Transport {
       else this.#process();
     });
     return true;
+  }
+
+  /** Starts the request deadline when a request is left half-read, and clears it when none is. */
+  #trackPartialRequest(parsed: boolean, partial: boolean): void {
+    if (!partial) this.#partialSince = 0;
+    else if (parsed || this.#partialSince === 0) this.#partialSince = Date.now();
+  }
+
+  /**
+   * Closes the client when it has been idle longer than `timeout` (blocked
+   * and subscribed clients excepted, as in Redis), or when a request it
+   * started has not fully arrived within client-request-timeout.
+   */
+  checkTimeouts(now: number, idleMs: number, requestMs: number): void {
+    const client = this.client;
+    if (this.#closed || client.closing) return;
+    if (requestMs > 0 && this.#partialSince !== 0 && now - this.#partialSince > requestMs) {
+      this.#server.stats.requestTimeoutDisconnections++;
+      this.#server.logger.info(
+        { client: client.id, addr: this.remoteAddress },
+        'request not completed within client-request-timeout, closing client',
+      );
+      client.writer.error(ERR.requestTimeout);
+      this.close();
+      return;
+    }
+    const idle = idleMs > 0 && now - client.lastInteraction > idleMs;
+    if (!idle || client.blocked || client.subscriptionCount > 0) return;
+    this.#server.stats.idleDisconnections++;
+    this.#server.logger.debug({ client: client.id }, 'idle timeout, closing client');
+    this.#destroy();
+  }
+
+  /** Logs the client in as an ACL user (a verified TLS client certificate). */
+  loginAs(user: string): void {
+    loginAs(this.client, user, 'tls');
+    this.#refreshLimits();
   }
 
   #refreshLimits(): void {

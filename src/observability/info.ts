@@ -388,6 +388,31 @@ function statsSection(server: Server): InfoField[] {
     ['io_threaded_writes_processed', 0],
     ['reply_buffer_shrinks', 0],
     ['reply_buffer_expands', 0],
+    ...securityStats(server),
+  ];
+}
+
+/**
+ * Damselfly's counters of refused work: connection limits, timeouts, rate
+ * limits, authentication delays and ACL denials. The buffer limit and
+ * acl_access_denied_* names are those of Redis 7.2.
+ */
+function securityStats(server: Server): InfoField[] {
+  const stats = server.stats;
+  return [
+    ['client_query_buffer_limit_disconnections', stats.queryLimitDisconnections],
+    ['client_output_buffer_limit_disconnections', stats.outputLimitDisconnections],
+    ['acl_access_denied_auth', stats.aclDeniedAuth],
+    ['acl_access_denied_cmd', stats.aclDeniedCommand],
+    ['acl_access_denied_key', stats.aclDeniedKey],
+    ['acl_access_denied_channel', stats.aclDeniedChannel],
+    ['rejected_connections_per_address', stats.perAddressRejections],
+    ['rejected_connections_protected_mode', stats.protectedModeRejections],
+    ['idle_timeout_disconnections', stats.idleDisconnections],
+    ['request_timeout_disconnections', stats.requestTimeoutDisconnections],
+    ['ratelimited_commands', stats.rateLimitedCommands],
+    ['auth_failures_delayed', stats.authFailuresDelayed],
+    ['tls_handshake_failures', stats.tlsHandshakeFailures],
   ];
 }
 

@@ -59,6 +59,11 @@ export class RespParser {
     return this.#buf.length - this.#pos + this.#pendingLength;
   }
 
+  /** True while part of a request has arrived and the rest has not. */
+  get midRequest(): boolean {
+    return this.#args !== null || this.buffered > 0;
+  }
+
   feed(chunk: Buffer): void {
     if (this.#pos >= this.#buf.length && this.#pendingLength === 0) {
       this.#buf = chunk;
