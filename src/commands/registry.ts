@@ -15,6 +15,7 @@ import { pubsubCommands } from './pubsub';
 import { serverCommands } from './server';
 import { setCommands } from './set';
 import { stringCommands } from './string';
+import { throttleCommands } from './throttle';
 import { transactionCommands, unwatchAll } from './transaction';
 import { zsetCommands } from './zset';
 
@@ -28,6 +29,7 @@ export function registerAllCommands(server: Server): void {
   server.register(clientCommands);
   server.register(configCommands);
   server.register(aclCommands);
+  server.register(throttleCommands);
   server.register(transactionCommands);
   server.register(pubsubCommands);
   server.register(persistenceCommands);

@@ -190,6 +190,9 @@ export const ERR = {
   rateLimitedAddress: (rate: number, burst: number) =>
     `RATELIMIT too many commands from this client address: the limit is ${rate} per second ` +
     `with bursts of ${burst}; retry later`,
+  throttleArguments:
+    'ERR CL.THROTTLE needs count_per_period and period of at least 1, and max_burst and ' +
+    'quantity of at least 0',
   maxClients: 'ERR max number of clients reached',
   maxClientsPerAddress:
     'ERR too many connections from this address (maxclients-per-address); close some first',

@@ -137,8 +137,9 @@ export class AofWriter {
     } finally {
       this.#paused = false;
     }
-    // Waiters are released by the next flush: writes journaled during the
-    // switch are still pending and must reach the new file first.
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter();
     this.#scheduleFlush();
   }
 
