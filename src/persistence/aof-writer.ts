@@ -137,9 +137,8 @@ export class AofWriter {
     } finally {
       this.#paused = false;
     }
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter();
+    // Waiters are released by the next flush: writes journaled during the
+    // switch are still pending and must reach the new file first.
     this.#scheduleFlush();
   }
 

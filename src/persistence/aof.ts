@@ -7,10 +7,10 @@
  * manifest lists the new increment file before the rewrite starts, so a crash
  * at any moment leaves a manifest whose files hold every write.
  */
-import { existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from '../engine/server';
-import { AtomicFileWriter } from './atomic-file';
+import { AtomicFileWriter, FILE_MODE } from './atomic-file';
 import {
   baseFileName,
   formatManifest,
@@ -20,7 +20,7 @@ import {
 } from './aof-manifest';
 import { appendOnlyDirectory, readManifest } from './aof-loader';
 import { AofWriter } from './aof-writer';
-import { saveSnapshotInBackground, Snapshot } from './snapshot';
+import { saveSnapshotInBackground, saveSnapshotSync, Snapshot } from './snapshot';
 import { startBackgroundSave } from './snapshots';
 
 export class AppendOnlyLog {
@@ -61,7 +61,27 @@ export class AppendOnlyLog {
       }
     }
     if (existing !== null) this.#manifest = existing;
-    await this.rewrite();
+    if (this.#server.databases.every((db) => db.size === 0)) await this.#createEmpty();
+    else await this.rewrite();
+  }
+
+  /** Starts a log for an empty keyspace at once: an empty base file and increment file. */
+  async #createEmpty(): Promise<void> {
+    const seq = this.#nextSeq();
+    const increment = { name: incrementFileName(this.#baseName, seq), seq, type: 'i' as const };
+    const base = { name: baseFileName(this.#baseName, seq, true), seq, type: 'b' as const };
+    saveSnapshotSync(this.#server, join(this.#directory, base.name));
+    const old = [
+      ...(this.#manifest.base ? [this.#manifest.base] : []),
+      ...this.#manifest.increments,
+    ];
+    this.#manifest = { base, increments: [increment], history: [] };
+    const incrementPath = join(this.#directory, increment.name);
+    await this.writer.switchTo(incrementPath, () => {
+      closeSync(openSync(incrementPath, 'a', FILE_MODE));
+      this.#writeManifest();
+    });
+    this.#removeFiles(old);
   }
 
   /** Stops logging (CONFIG SET appendonly no, shutdown). */
@@ -119,12 +139,16 @@ export class AppendOnlyLog {
     const base = { name: baseFileName(this.#baseName, seq, true), seq, type: 'b' as const };
     let snapshot: Snapshot | null = null;
     try {
-      await this.writer.switchTo(join(this.#directory, increment.name), () => {
+      const incrementPath = join(this.#directory, increment.name);
+      await this.writer.switchTo(incrementPath, () => {
+        // Before any write can reach the new file, it exists and the manifest
+        // lists it, so a crash from here on still loads every write.
+        closeSync(openSync(incrementPath, 'a', FILE_MODE));
+        this.#manifest.increments.push(increment);
+        this.#writeManifest();
         snapshot = new Snapshot(server);
         server.snapshot = snapshot;
       });
-      this.#manifest.increments.push(increment);
-      this.#writeManifest();
       await saveSnapshotInBackground(server, join(this.#directory, base.name), snapshot as never);
       const old = [
         ...(this.#manifest.base ? [this.#manifest.base] : []),

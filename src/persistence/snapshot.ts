@@ -137,9 +137,9 @@ export function snapshotPath(server: Server): string {
 }
 
 /** Saves synchronously (SAVE, SHUTDOWN): blocks the event loop until the file is on disk. */
-export function saveSnapshotSync(server: Server): void {
+export function saveSnapshotSync(server: Server, path = snapshotPath(server)): void {
   const snapshot = new Snapshot(server);
-  const file = new AtomicFileWriter(snapshotPath(server), server.keyring);
+  const file = new AtomicFileWriter(path, server.keyring);
   file.openSync();
   try {
     snapshot.advance(Infinity);
