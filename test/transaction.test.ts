@@ -142,6 +142,19 @@ describe('WATCH', { skip }, () => {
       [1, ['EXEC']],
     ]));
 
+  test('reading a watched key as a source does not fail EXEC', () =>
+    sameWithTwoClients([
+      [1, ['SET', 'src', 'v']],
+      [1, ['SADD', 'set', 'm']],
+      [1, ['WATCH', 'src', 'set']],
+      [2, ['COPY', 'src', 'dst']],
+      [2, ['SUNIONSTORE', 'out', 'set']],
+      [2, ['BITOP', 'OR', 'bits', 'src']],
+      [1, ['MULTI']],
+      [1, ['PING']],
+      [1, ['EXEC']],
+    ]));
+
   test('a watched key that expires fails EXEC', async () => {
     const client = new Redis({ port: damselfly.port, retryStrategy: () => null });
     await client.set('short', 'v', 'PX', 50);

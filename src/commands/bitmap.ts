@@ -294,6 +294,7 @@ export const bitmapCommands: RegisteredCommand[] = [
     arity: -4,
     flags: ['write', 'denyoom'],
     keys: [2, -1, 1],
+    writtenKeys: () => [2],
     categories: ['bitmap'],
     group: 'bitmap',
     since: '2.6.0',

@@ -417,6 +417,7 @@ export const keyCommands: RegisteredCommand[] = [
     arity: -3,
     flags: ['write', 'denyoom'],
     keys: [1, 2, 1],
+    writtenKeys: () => [2],
     categories: ['keyspace'],
     group: GROUP,
     since: '6.2.0',

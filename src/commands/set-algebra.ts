@@ -3,7 +3,7 @@
  * and SDIFFSTORE. Every source key is type-checked before any work, and a
  * missing key counts as an empty set.
  */
-import { command, type RegisteredCommand } from '../engine/command';
+import { FIRST_KEY_WRITTEN, command, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { SetValue, setFromMembers, setLimits } from '../store/set';
@@ -162,6 +162,7 @@ function storeCommand(name: string, operation: Operation, summary: string): Regi
     arity: -3,
     flags: ['write', 'denyoom'],
     keys: [1, -1, 1],
+    writtenKeys: FIRST_KEY_WRITTEN,
     categories: ['set'],
     group: 'set',
     complexity: ORDER_COMPLEXITY,

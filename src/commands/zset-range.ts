@@ -3,7 +3,7 @@
  * forms (ZREVRANGE, ZRANGEBYSCORE, ...), ZRANGESTORE and the ZREMRANGEBY*
  * removals. Arguments are parsed in Redis's order, so the same error wins.
  */
-import { command, type RegisteredCommand } from '../engine/command';
+import { FIRST_KEY_WRITTEN, command, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import {
@@ -49,8 +49,11 @@ interface RangeSyntax {
 }
 
 /** Reads the options after `source min max`: WITHSCORES, LIMIT, REV, BYSCORE and BYLEX. */
-function parseRangeOptions(args: readonly string[], sourceIndex: number,
-  syntax: RangeSyntax): Omit<RangeRequest, 'start' | 'end' | 'scores' | 'members'> {
+function parseRangeOptions(
+  args: readonly string[],
+  sourceIndex: number,
+  syntax: RangeSyntax,
+): Omit<RangeRequest, 'start' | 'end' | 'scores' | 'members'> {
   let kind: RangeKind | null = syntax.kind ?? null;
   let reverse: boolean | null = syntax.reverse ?? null;
   const request = { withScores: false, offset: 0, limit: -1 };
@@ -76,8 +79,11 @@ function parseRangeOptions(args: readonly string[], sourceIndex: number,
 }
 
 /** Parses a whole range request whose source key is at `sourceIndex`. */
-function parseRangeRequest(args: readonly string[], sourceIndex: number,
-  syntax: RangeSyntax): RangeRequest {
+function parseRangeRequest(
+  args: readonly string[],
+  sourceIndex: number,
+  syntax: RangeSyntax,
+): RangeRequest {
   const options = parseRangeOptions(args, sourceIndex, syntax);
   if (options.limit !== -1 && options.kind === 'rank') throw new CommandError(ERR.zrangeLimit);
   if (options.withScores && options.kind === 'lex') {
@@ -126,8 +132,12 @@ function collectRanks(zset: SortedSet, request: RangeRequest): ScoredMember[] {
  * reversed), skipping `offset` entries and stopping at `limit` or at the
  * first entry outside the range, like Redis's loops.
  */
-function collectBounded(zset: SortedSet, request: RangeRequest, first: number,
-  inRange: (member: string, score: number) => boolean): ScoredMember[] {
+function collectBounded(
+  zset: SortedSet,
+  request: RangeRequest,
+  first: number,
+  inRange: (member: string, score: number) => boolean,
+): ScoredMember[] {
   const { offset, limit, reverse } = request;
   const result: ScoredMember[] = [];
   if (first < 0 || offset < 0 || limit === 0) return result;
@@ -246,8 +256,13 @@ function zremrangebylex(client: Client, args: string[]): void {
   removeRanks(client, args[1], zset, zset?.lexRangeRanks(range) ?? null, 'zremrangebylex');
 }
 
-function removeRanks(client: Client, key: string, zset: SortedSet | undefined,
-  ranks: [number, number] | null, event: string): void {
+function removeRanks(
+  client: Client,
+  key: string,
+  zset: SortedSet | undefined,
+  ranks: [number, number] | null,
+  event: string,
+): void {
   if (zset === undefined || ranks === null) {
     client.reply.int(0);
     return;
@@ -262,34 +277,115 @@ const WRITE = { flags: ['write'] as const, keys: [1, 1, 1] as [number, number, n
 const SHARED = { categories: ['sortedset'], group: 'sorted-set' };
 
 export const zsetRangeCommands: RegisteredCommand[] = [
-  command({ name: 'zrange', arity: -4, ...SHARED, flags: [...READ.flags], keys: READ.keys,
-    since: '1.2.0', complexity: 'O(log(N)+M)', handler: zrange,
-    summary: 'Returns members in a sorted set within a range of indexes, scores or members.' }),
-  command({ name: 'zrevrange', arity: -4, ...SHARED, flags: [...READ.flags], keys: READ.keys,
-    since: '1.2.0', complexity: 'O(log(N)+M)', handler: zrevrange,
-    summary: 'Returns members in a sorted set within a range of indexes, highest first.' }),
-  command({ name: 'zrangebyscore', arity: -4, ...SHARED, flags: [...READ.flags],
-    keys: READ.keys, since: '1.0.5', complexity: 'O(log(N)+M)', handler: zrangebyscore,
-    summary: 'Returns members in a sorted set within a range of scores.' }),
-  command({ name: 'zrevrangebyscore', arity: -4, ...SHARED, flags: [...READ.flags],
-    keys: READ.keys, since: '2.2.0', complexity: 'O(log(N)+M)', handler: zrevrangebyscore,
-    summary: 'Returns members in a sorted set within a range of scores, highest first.' }),
-  command({ name: 'zrangebylex', arity: -4, ...SHARED, flags: [...READ.flags],
-    keys: READ.keys, since: '2.8.9', complexity: 'O(log(N)+M)', handler: zrangebylex,
-    summary: 'Returns members in a sorted set within a lexicographical range.' }),
-  command({ name: 'zrevrangebylex', arity: -4, ...SHARED, flags: [...READ.flags],
-    keys: READ.keys, since: '2.8.9', complexity: 'O(log(N)+M)', handler: zrevrangebylex,
-    summary: 'Returns members in a sorted set within a lexicographical range, highest first.' }),
-  command({ name: 'zrangestore', arity: -5, ...SHARED, flags: ['write', 'denyoom'],
-    keys: [1, 2, 1], since: '6.2.0', complexity: 'O(log(N)+M)', handler: zrangestore,
-    summary: 'Stores a range of members from a sorted set in a key.' }),
-  command({ name: 'zremrangebyrank', arity: 4, ...SHARED, flags: [...WRITE.flags],
-    keys: WRITE.keys, since: '2.0.0', complexity: 'O(log(N)+M)', handler: zremrangebyrank,
-    summary: 'Removes members in a sorted set within a range of indexes.' }),
-  command({ name: 'zremrangebyscore', arity: 4, ...SHARED, flags: [...WRITE.flags],
-    keys: WRITE.keys, since: '1.2.0', complexity: 'O(log(N)+M)', handler: zremrangebyscore,
-    summary: 'Removes members in a sorted set within a range of scores.' }),
-  command({ name: 'zremrangebylex', arity: 4, ...SHARED, flags: [...WRITE.flags],
-    keys: WRITE.keys, since: '2.8.9', complexity: 'O(log(N)+M)', handler: zremrangebylex,
-    summary: 'Removes members in a sorted set within a lexicographical range.' }),
+  command({
+    name: 'zrange',
+    arity: -4,
+    ...SHARED,
+    flags: [...READ.flags],
+    keys: READ.keys,
+    since: '1.2.0',
+    complexity: 'O(log(N)+M)',
+    handler: zrange,
+    summary: 'Returns members in a sorted set within a range of indexes, scores or members.',
+  }),
+  command({
+    name: 'zrevrange',
+    arity: -4,
+    ...SHARED,
+    flags: [...READ.flags],
+    keys: READ.keys,
+    since: '1.2.0',
+    complexity: 'O(log(N)+M)',
+    handler: zrevrange,
+    summary: 'Returns members in a sorted set within a range of indexes, highest first.',
+  }),
+  command({
+    name: 'zrangebyscore',
+    arity: -4,
+    ...SHARED,
+    flags: [...READ.flags],
+    keys: READ.keys,
+    since: '1.0.5',
+    complexity: 'O(log(N)+M)',
+    handler: zrangebyscore,
+    summary: 'Returns members in a sorted set within a range of scores.',
+  }),
+  command({
+    name: 'zrevrangebyscore',
+    arity: -4,
+    ...SHARED,
+    flags: [...READ.flags],
+    keys: READ.keys,
+    since: '2.2.0',
+    complexity: 'O(log(N)+M)',
+    handler: zrevrangebyscore,
+    summary: 'Returns members in a sorted set within a range of scores, highest first.',
+  }),
+  command({
+    name: 'zrangebylex',
+    arity: -4,
+    ...SHARED,
+    flags: [...READ.flags],
+    keys: READ.keys,
+    since: '2.8.9',
+    complexity: 'O(log(N)+M)',
+    handler: zrangebylex,
+    summary: 'Returns members in a sorted set within a lexicographical range.',
+  }),
+  command({
+    name: 'zrevrangebylex',
+    arity: -4,
+    ...SHARED,
+    flags: [...READ.flags],
+    keys: READ.keys,
+    since: '2.8.9',
+    complexity: 'O(log(N)+M)',
+    handler: zrevrangebylex,
+    summary: 'Returns members in a sorted set within a lexicographical range, highest first.',
+  }),
+  command({
+    name: 'zrangestore',
+    arity: -5,
+    ...SHARED,
+    flags: ['write', 'denyoom'],
+    keys: [1, 2, 1],
+    writtenKeys: FIRST_KEY_WRITTEN,
+    since: '6.2.0',
+    complexity: 'O(log(N)+M)',
+    handler: zrangestore,
+    summary: 'Stores a range of members from a sorted set in a key.',
+  }),
+  command({
+    name: 'zremrangebyrank',
+    arity: 4,
+    ...SHARED,
+    flags: [...WRITE.flags],
+    keys: WRITE.keys,
+    since: '2.0.0',
+    complexity: 'O(log(N)+M)',
+    handler: zremrangebyrank,
+    summary: 'Removes members in a sorted set within a range of indexes.',
+  }),
+  command({
+    name: 'zremrangebyscore',
+    arity: 4,
+    ...SHARED,
+    flags: [...WRITE.flags],
+    keys: WRITE.keys,
+    since: '1.2.0',
+    complexity: 'O(log(N)+M)',
+    handler: zremrangebyscore,
+    summary: 'Removes members in a sorted set within a range of scores.',
+  }),
+  command({
+    name: 'zremrangebylex',
+    arity: 4,
+    ...SHARED,
+    flags: [...WRITE.flags],
+    keys: WRITE.keys,
+    since: '2.8.9',
+    complexity: 'O(log(N)+M)',
+    handler: zremrangebylex,
+    summary: 'Removes members in a sorted set within a lexicographical range.',
+  }),
 ];

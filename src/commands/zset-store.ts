@@ -4,7 +4,7 @@
  * with score 1. Weighted scores are combined in Redis's order (inputs from
  * the smallest to the largest), so sums round exactly as Redis's do.
  */
-import { command, type RegisteredCommand } from '../engine/command';
+import { FIRST_KEY_WRITTEN, command, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { SetValue } from '../store/set';
@@ -86,8 +86,13 @@ function lookupSource(client: Client, key: string): Source {
 }
 
 /** Parses WEIGHTS, AGGREGATE, WITHSCORES and LIMIT from `index` on, as each mode allows. */
-function parseOperationOptions(args: readonly string[], index: number, request: OperationRequest,
-  operation: Operation, mode: Mode): void {
+function parseOperationOptions(
+  args: readonly string[],
+  index: number,
+  request: OperationRequest,
+  operation: Operation,
+  mode: Mode,
+): void {
   const scored = operation !== 'diff' && mode !== 'card';
   const count = request.sources.length;
   for (let i = index; i < args.length; i++) {
@@ -121,8 +126,13 @@ function parseAggregate(text: string): Aggregate {
  * Parses `numkeys key [key ...] [options]` starting at `index`. Input keys
  * are looked up (and type-checked) before the options, as Redis does.
  */
-function parseOperation(client: Client, args: readonly string[], index: number,
-  operation: Operation, mode: Mode): OperationRequest {
+function parseOperation(
+  client: Client,
+  args: readonly string[],
+  index: number,
+  operation: Operation,
+  mode: Mode,
+): OperationRequest {
   const numkeys = parseInteger(args[index]);
   if (numkeys < 1) throw new CommandError(ERR.noInputKeys(args[0].toLowerCase()));
   if (numkeys > args.length - index - 1) throw new CommandError(ERR.syntax);
@@ -212,31 +222,87 @@ const READ_KEYS = (args: readonly string[]) => numkeysKeys(args, 1);
 const STORE_KEYS = (args: readonly string[]) => [1, ...numkeysKeys(args, 2)];
 
 export const zsetStoreCommands: RegisteredCommand[] = [
-  command({ name: 'zunion', arity: -3, ...SHARED, flags: ['readonly'], since: '6.2.0',
-    complexity: 'O(N)+O(M*log(M))', findKeys: READ_KEYS,
+  command({
+    name: 'zunion',
+    arity: -3,
+    ...SHARED,
+    flags: ['readonly'],
+    since: '6.2.0',
+    complexity: 'O(N)+O(M*log(M))',
+    findKeys: READ_KEYS,
     handler: (client, args) => replyOperation(client, args, 'union'),
-    summary: 'Returns the union of multiple sorted sets.' }),
-  command({ name: 'zinter', arity: -3, ...SHARED, flags: ['readonly'], since: '6.2.0',
-    complexity: 'O(N*K)+O(M*log(M))', findKeys: READ_KEYS,
+    summary: 'Returns the union of multiple sorted sets.',
+  }),
+  command({
+    name: 'zinter',
+    arity: -3,
+    ...SHARED,
+    flags: ['readonly'],
+    since: '6.2.0',
+    complexity: 'O(N*K)+O(M*log(M))',
+    findKeys: READ_KEYS,
     handler: (client, args) => replyOperation(client, args, 'inter'),
-    summary: 'Returns the intersection of multiple sorted sets.' }),
-  command({ name: 'zdiff', arity: -3, ...SHARED, flags: ['readonly'], since: '6.2.0',
-    complexity: 'O(L + (N-K)log(N))', findKeys: READ_KEYS,
+    summary: 'Returns the intersection of multiple sorted sets.',
+  }),
+  command({
+    name: 'zdiff',
+    arity: -3,
+    ...SHARED,
+    flags: ['readonly'],
+    since: '6.2.0',
+    complexity: 'O(L + (N-K)log(N))',
+    findKeys: READ_KEYS,
     handler: (client, args) => replyOperation(client, args, 'diff'),
-    summary: 'Returns the difference between multiple sorted sets.' }),
-  command({ name: 'zunionstore', arity: -4, ...SHARED, flags: ['write', 'denyoom'],
-    keys: [1, 1, 1], since: '2.0.0', complexity: 'O(N)+O(M log(M))', findKeys: STORE_KEYS,
+    summary: 'Returns the difference between multiple sorted sets.',
+  }),
+  command({
+    name: 'zunionstore',
+    arity: -4,
+    ...SHARED,
+    flags: ['write', 'denyoom'],
+    keys: [1, 1, 1],
+    since: '2.0.0',
+    complexity: 'O(N)+O(M log(M))',
+    findKeys: STORE_KEYS,
+    writtenKeys: FIRST_KEY_WRITTEN,
     handler: (client, args) => storeOperation(client, args, 'union'),
-    summary: 'Stores the union of multiple sorted sets in a key.' }),
-  command({ name: 'zinterstore', arity: -4, ...SHARED, flags: ['write', 'denyoom'],
-    keys: [1, 1, 1], since: '2.0.0', complexity: 'O(N*K)+O(M*log(M))', findKeys: STORE_KEYS,
+    summary: 'Stores the union of multiple sorted sets in a key.',
+  }),
+  command({
+    name: 'zinterstore',
+    arity: -4,
+    ...SHARED,
+    flags: ['write', 'denyoom'],
+    keys: [1, 1, 1],
+    since: '2.0.0',
+    complexity: 'O(N*K)+O(M*log(M))',
+    findKeys: STORE_KEYS,
+    writtenKeys: FIRST_KEY_WRITTEN,
     handler: (client, args) => storeOperation(client, args, 'inter'),
-    summary: 'Stores the intersection of multiple sorted sets in a key.' }),
-  command({ name: 'zdiffstore', arity: -4, ...SHARED, flags: ['write', 'denyoom'],
-    keys: [1, 1, 1], since: '6.2.0', complexity: 'O(L + (N-K)log(N))', findKeys: STORE_KEYS,
+    summary: 'Stores the intersection of multiple sorted sets in a key.',
+  }),
+  command({
+    name: 'zdiffstore',
+    arity: -4,
+    ...SHARED,
+    flags: ['write', 'denyoom'],
+    keys: [1, 1, 1],
+    since: '6.2.0',
+    complexity: 'O(L + (N-K)log(N))',
+    findKeys: STORE_KEYS,
+    writtenKeys: FIRST_KEY_WRITTEN,
     handler: (client, args) => storeOperation(client, args, 'diff'),
-    summary: 'Stores the difference of multiple sorted sets in a key.' }),
-  command({ name: 'zintercard', arity: -3, ...SHARED, flags: ['readonly'], since: '7.0.0',
-    complexity: 'O(N*K)', findKeys: READ_KEYS, handler: zintercard,
-    summary: 'Returns the number of members of the intersection of multiple sorted sets.' }),
+    summary: 'Stores the difference of multiple sorted sets in a key.',
+  }),
+  command({
+    name: 'zintercard',
+    arity: -3,
+    ...SHARED,
+    flags: ['readonly'],
+    since: '7.0.0',
+    complexity: 'O(N*K)',
+    findKeys: READ_KEYS,
+    handler: zintercard,
+    summary: 'Returns the number of members of the intersection of multiple sorted sets.',
+  }),
 ];

@@ -52,6 +52,11 @@ export interface CommandSpec {
   readonly complexity: string;
   readonly handler: Handler;
   readonly findKeys?: KeyFinder;
+  /**
+   * The key arguments a write changes, when not all of them are (COPY and the
+   * STORE commands only read their sources); WATCH and memory accounting use it.
+   */
+  readonly writtenKeys?: KeyFinder;
   readonly subcommands?: ReadonlyMap<string, CommandSpec>;
 }
 
@@ -67,6 +72,7 @@ export interface CommandOptions {
   complexity?: string;
   handler: Handler;
   findKeys?: KeyFinder;
+  writtenKeys?: KeyFinder;
   subcommands?: CommandSpec[];
 }
 
@@ -104,11 +110,15 @@ export function command(options: CommandOptions): RegisteredCommand {
     complexity: options.complexity ?? 'O(1)',
     handler: options.handler,
     findKeys: options.findKeys,
+    writtenKeys: options.writtenKeys,
     subcommands,
     stats: { calls: 0, microseconds: 0, rejectedCalls: 0, failedCalls: 0 },
     isWrite: flags.includes('write'),
   };
 }
+
+/** Key finder for commands that write only their first key argument (the STORE forms). */
+export const FIRST_KEY_WRITTEN: KeyFinder = () => [1];
 
 /** Whether an argument count satisfies an arity (negative: at least). */
 export function arityMatches(arity: number, count: number): boolean {
