@@ -11,9 +11,10 @@
 //     prints bgsave_ms. Every 20 ms it samples VmRSS and Pss of PID plus its
 //     child processes (Redis forks one to save), and prints the figures just
 //     before the BGSAVE and the peaks. With COMMAND, it starts COMMAND as soon
-//     as BGSAVE is accepted, writes its output to OUTPUT, waits for both, and
-//     prints command_ms and overlap_pct (the share of the command's run time
-//     during which the save was still running).
+//     as the first BGSAVE is accepted, writes its output to OUTPUT, and starts
+//     the next BGSAVE as soon as one ends, until COMMAND has exited. It then
+//     prints the number of saves, command_ms and overlap_pct (the share of the
+//     command's run time during which a save was running).
 'use strict';
 
 const fs = require('node:fs');
@@ -180,6 +181,42 @@ function runCommand(outputPath, words) {
   });
 }
 
+/** Sends BGSAVE and waits for it to end; calls `onStarted` once it is accepted. */
+async function backgroundSave(connection, onStarted = () => {}) {
+  const startedAt = Date.now();
+  const reply = await connection.command('BGSAVE');
+  if (reply !== 'Background saving started') throw new Error(`BGSAVE: ${JSON.stringify(reply)}`);
+  onStarted();
+  return { startedAt, endedAt: await waitForBackgroundSave(connection) };
+}
+
+/** Runs the command while saves follow each other; prints its time and the saves' share. */
+async function saveDuringCommand(connection, outputPath, commandWords) {
+  const run = { startedAt: 0, endedAt: null, error: null };
+  const saves = [];
+  const startCommand = () => {
+    run.startedAt = Date.now();
+    runCommand(outputPath, commandWords).then(
+      (endedAt) => (run.endedAt = endedAt),
+      (error) => (run.error = error),
+    );
+  };
+
+  saves.push(await backgroundSave(connection, startCommand));
+  while (run.endedAt === null && run.error === null) saves.push(await backgroundSave(connection));
+  if (run.error !== null) throw run.error;
+
+  const commandMs = run.endedAt - run.startedAt;
+  let overlapMs = 0;
+  for (const { startedAt, endedAt } of saves) {
+    overlapMs += Math.max(0, Math.min(endedAt, run.endedAt) - Math.max(startedAt, run.startedAt));
+  }
+  print('bgsave_ms', saves[0].endedAt - saves[0].startedAt);
+  print('saves', saves.length);
+  print('command_ms', commandMs);
+  print('overlap_pct', Math.round((100 * overlapMs) / Math.max(1, commandMs)));
+}
+
 async function measureBackgroundSave(port, pid, outputPath, commandWords) {
   const connection = await Connection.open(port);
   const before = sampleMemory(pid);
@@ -191,20 +228,11 @@ async function measureBackgroundSave(port, pid, outputPath, commandWords) {
   }, SAMPLE_MS);
 
   try {
-    const startedAt = Date.now();
-    const reply = await connection.command('BGSAVE');
-    if (reply !== 'Background saving started') throw new Error(`BGSAVE: ${JSON.stringify(reply)}`);
-    const commandStartedAt = Date.now();
-    const commandEnd = commandWords.length > 0 ? runCommand(outputPath, commandWords) : null;
-    const saveEndedAt = await waitForBackgroundSave(connection);
-    print('bgsave_ms', saveEndedAt - startedAt);
-
-    if (commandEnd !== null) {
-      const commandEndedAt = await commandEnd;
-      const commandMs = commandEndedAt - commandStartedAt;
-      const overlapMs = Math.min(saveEndedAt, commandEndedAt) - commandStartedAt;
-      print('command_ms', commandMs);
-      print('overlap_pct', Math.round((100 * Math.max(0, overlapMs)) / Math.max(1, commandMs)));
+    if (commandWords.length > 0) {
+      await saveDuringCommand(connection, outputPath, commandWords);
+    } else {
+      const { startedAt, endedAt } = await backgroundSave(connection);
+      print('bgsave_ms', endedAt - startedAt);
     }
   } finally {
     clearInterval(sampler);
