@@ -17,6 +17,8 @@ import { Listeners } from './net/listener';
 import { MemcacheListener } from './net/memcache-listener';
 import { createLogger, setLogLevel } from './observability/logger';
 import { startActiveExpiry } from './store/active-expiry';
+import { evictorOf } from './store/eviction';
+import { markStartup } from './store/memory';
 import {
   closePersistence,
   persistenceCron,
@@ -131,6 +133,9 @@ async function start(argv: readonly string[]): Promise<void> {
     logger.flush(() => process.exit(1));
     return;
   }
+  // Starts access tracking before any key is loaded, so loaded keys get access records.
+  evictorOf(server);
+  markStartup();
   try {
     server.keyring = loadKeyring(config.string('encryption-key-file'), process.env);
   } catch (error) {

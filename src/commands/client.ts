@@ -5,6 +5,7 @@
  */
 import { command, type CommandFlag, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
+import { clientPause } from '../engine/dispatch';
 import { CommandError, ERR } from '../engine/errors';
 import type { Server } from '../engine/server';
 import { toBigInt64 } from './arguments';
@@ -318,6 +319,32 @@ function clientKill(client: Client, args: string[]): void {
   for (const target of targets) killClient(server, target);
 }
 
+/**
+ * CLIENT PAUSE timeout [WRITE|ALL]: holds other requests (those that may
+ * write, or all) for `timeout` milliseconds; OK. The caller is held too.
+ */
+function clientPauseCommand(client: Client, args: string[]): void {
+  if (args.length > 4) throw new CommandError(ERR.clientSubcommandSyntax(args[1]));
+  const timeout = toBigInt64(args[2]);
+  if (timeout === null) throw new CommandError(ERR.pauseTimeoutNotInteger);
+  if (timeout < 0n) throw new CommandError(ERR.pauseTimeoutNegative);
+  let mode: 'write' | 'all' = 'all';
+  if (args.length === 4) {
+    const word = args[3].toLowerCase();
+    if (word !== 'write' && word !== 'all') throw new CommandError(ERR.pauseMode);
+    mode = word;
+  }
+  const endsAt = Date.now() + Number(timeout < 2n ** 52n ? timeout : 2n ** 52n);
+  clientPause(client.server).pause(mode, Math.min(endsAt, Number.MAX_SAFE_INTEGER));
+  client.reply.ok();
+}
+
+/** CLIENT UNPAUSE: ends a pause; the held requests run in arrival order. OK. */
+function clientUnpause(client: Client): void {
+  clientPause(client.server).unpause();
+  client.reply.ok();
+}
+
 /** CLIENT GETREDIR: the tracking redirection id; always -1, as tracking is not supported. */
 function clientGetRedir(client: Client): void {
   client.reply.int(-1);
@@ -344,6 +371,11 @@ const CLIENT_HELP = [
   '    * SKIPME (YES|NO): leave this connection open (default: yes).',
   'LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB) | ID <client-id> [...]]',
   '    Reply with one line about each connection, or each selected one.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Hold requests for <timeout> milliseconds: those that may write (WRITE),',
+  '    or all of them (ALL, the default).',
+  'UNPAUSE',
+  '    End a pause; the held requests run.',
   'NO-EVICT (ON|OFF)',
   '    Exempt this connection from client eviction, or stop exempting it.',
   'NO-TOUCH (ON|OFF)',
@@ -421,6 +453,16 @@ export const clientCommands: RegisteredCommand[] = [
         '7.2.0',
         "Keeps the connection's commands from updating " + 'key access times.',
         clientNoTouch,
+      ),
+      sub('pause', -3, ADMIN, '2.9.50', 'Holds requests for a time.', clientPauseCommand),
+      sub(
+        'unpause',
+        2,
+        ADMIN,
+        '6.2.0',
+        'Ends a pause.',
+        clientUnpause,
+        'O(N) where N is the number of paused clients',
       ),
       sub('getredir', 2, PLAIN, '6.0.0', 'Returns the tracking redirection id.', clientGetRedir),
       sub('help', 2, ['loading', 'stale'], '5.0.0', 'Describes the CLIENT subcommands.', (client) =>

@@ -3,6 +3,7 @@ import { command, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import type { Server } from '../engine/server';
+import { lfuDecayed, lruClock } from '../store/eviction';
 import { isIntegerEncodable, isString, stringEncoding, type Value } from '../store/types';
 import { lookupRead } from './lookup';
 
@@ -45,10 +46,7 @@ function objectRefcount(client: Client, args: string[]): void {
 
 /**
  * OBJECT IDLETIME key: seconds since the key was last accessed; nil for a
- * missing key; an error under an LFU policy.
- * NOTE: access times are not tracked, so this always replies 0. Tracking
- * them would cost about 30 bytes per key and a second hash lookup on every
- * access.
+ * missing key; an error under an LFU policy. Does not count as an access.
  */
 function objectIdletime(client: Client, args: string[]): void {
   if (lookupRead(client, args[2]) === undefined) {
@@ -56,13 +54,14 @@ function objectIdletime(client: Client, args: string[]): void {
     return;
   }
   if (usesLfu(client.server)) throw new CommandError(ERR.lfuSelected);
-  client.reply.int(0);
+  const clock = client.db.access?.get(args[2]);
+  client.reply.int(clock === undefined ? 0 : Math.max(0, lruClock() - clock));
 }
 
 /**
  * OBJECT FREQ key: the key's logarithmic access counter under an LFU
- * policy; nil for a missing key; an error under any other policy.
- * NOTE: access frequencies are not tracked, so this always replies 0.
+ * policy, after the decay for the time since its last access; nil for a
+ * missing key; an error under any other policy. Does not count as an access.
  */
 function objectFreq(client: Client, args: string[]): void {
   if (lookupRead(client, args[2]) === undefined) {
@@ -70,7 +69,8 @@ function objectFreq(client: Client, args: string[]): void {
     return;
   }
   if (!usesLfu(client.server)) throw new CommandError(ERR.lfuNotSelected);
-  client.reply.int(0);
+  const record = client.db.access?.get(args[2]);
+  client.reply.int(record === undefined || client.db.accessMode !== 'lfu' ? 0 : lfuDecayed(record));
 }
 
 /** Redis 7.0's OBJECT HELP lines, replied verbatim for compatibility. */

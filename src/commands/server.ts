@@ -3,6 +3,8 @@ import { command, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { buildInfo } from '../observability/info';
+import { loadSnapshot, saveNow } from '../persistence/snapshots';
+import { setActiveExpiry } from '../store/active-expiry';
 import { isString, stringEncoding, type Value } from '../store/types';
 import { isLocalClient } from './client';
 import { writeSubcommandHelp } from './command-info';
@@ -126,14 +128,117 @@ function debugObject(client: Client, key: string): void {
   );
 }
 
+/** Reads a count or size of DEBUG POPULATE: a non-negative integer. */
+function parsePopulateNumber(text: string): number {
+  const value = /^\d+$/.test(text) ? Number(text) : -1;
+  if (!Number.isSafeInteger(value) || value < 0) throw new CommandError(ERR.notPositive);
+  return value;
+}
+
+/**
+ * DEBUG POPULATE count [prefix] [size]: creates string keys prefix:0 ...
+ * prefix:<count-1> (prefix "key") holding "value:<n>", zero-padded or cut to
+ * `size` bytes when a size is given; existing keys are left alone. OK.
+ * Like Redis, the keys are not journaled.
+ */
+function debugPopulate(client: Client, args: string[]): void {
+  if (args.length > 5) throw new CommandError(ERR.debugUnknownSubcommand(args[1]));
+  const count = parsePopulateNumber(args[2]);
+  const prefix = args.length > 3 ? args[3] : 'key';
+  const size = args.length > 4 ? parsePopulateNumber(args[4]) : 0;
+  const db = client.db;
+  for (let i = 0; i < count; i++) {
+    const key = `${prefix}:${i}`;
+    if (db.has(key)) continue;
+    let value = `value:${i}`;
+    if (size > 0) value = size <= value.length ? value.slice(0, size) : value.padEnd(size, '\0');
+    db.set(key, value);
+  }
+  client.reply.ok();
+}
+
+/** DEBUG SET-ACTIVE-EXPIRE 0|1: turns the active expiry cycle off (0) or on (any other number). */
+function debugSetActiveExpire(client: Client, args: string[]): void {
+  setActiveExpiry(client.server, parseLeadingFloat(args[2]) !== 0);
+  client.reply.ok();
+}
+
+const RELOAD_OPTIONS = new Set(['merge', 'noflush', 'nosave']);
+
+/**
+ * DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves the snapshot (unless
+ * NOSAVE), empties the databases (unless NOFLUSH), and loads the snapshot
+ * back; OK once loaded. The caller waits meanwhile; other clients get
+ * LOADING.
+ * NOTE: with NOFLUSH, a loaded key replaces an existing one whether or not
+ * MERGE is given; Redis stops the server on such a conflict without MERGE.
+ */
+function debugReload(client: Client, args: string[]): void {
+  const options = new Set(args.slice(2).map((arg) => arg.toLowerCase()));
+  for (const option of options) {
+    if (!RELOAD_OPTIONS.has(option)) throw new CommandError(ERR.debugReloadOptions);
+  }
+  const server = client.server;
+  if (!options.has('nosave')) {
+    try {
+      saveNow(server);
+    } catch {
+      throw new CommandError(ERR.debugReloadSave);
+    }
+  }
+  if (!options.has('noflush')) {
+    for (const db of server.databases) {
+      server.databaseModified(db);
+      db.clear();
+    }
+  }
+  client.blocked = true;
+  loadSnapshot(server).then(
+    (loaded) => finishReload(client, loaded ? null : ERR.debugReloadLoad),
+    (error: Error) => {
+      server.logger.error({ err: error.message }, 'DEBUG RELOAD could not load the snapshot');
+      finishReload(client, ERR.debugReloadLoad);
+    },
+  );
+}
+
+/** Replies to a waiting DEBUG RELOAD and lets its connection go on. */
+function finishReload(client: Client, error: string | null): void {
+  client.blocked = false;
+  if (error === null) client.reply.ok();
+  else {
+    client.server.countError(error);
+    client.reply.error(error);
+  }
+  client.transport.flushSoon();
+  client.transport.resume();
+}
+
 const DEBUG_HELP = [
   'LOG <message>',
   '    Write <message> to the server log.',
   'OBJECT <key>',
   '    Reply with low-level facts about the value of <key>.',
+  'POPULATE <count> [<prefix>] [<size>]',
+  '    Create <count> string keys named <prefix>:<num> (prefix "key"), holding',
+  '    "value:<num>", zero-padded or cut to <size> bytes when given.',
+  'RELOAD [MERGE] [NOFLUSH] [NOSAVE]',
+  '    Save the snapshot, empty the databases and load the snapshot back.',
+  '    NOSAVE loads the file as it is, NOFLUSH keeps the current keys.',
+  'SET-ACTIVE-EXPIRE <0|1>',
+  '    Turn the background removal of expired keys off (0) or on (1).',
   'SLEEP <seconds>',
   '    Stop the whole server for <seconds> (decimals allowed).',
 ];
+
+type DebugHandler = (client: Client, args: string[]) => void;
+
+/** DEBUG subcommands with their allowed argument counts (the whole request). */
+const DEBUG_SUBCOMMANDS = new Map<string, [min: number, max: number, handler: DebugHandler]>([
+  ['populate', [3, Infinity, debugPopulate]],
+  ['reload', [2, Infinity, debugReload]],
+  ['set-active-expire', [3, 3, debugSetActiveExpire]],
+]);
 
 /**
  * DEBUG SLEEP seconds | OBJECT key | LOG message | HELP. Refused unless
@@ -156,7 +261,11 @@ function debug(client: Client, args: string[]): void {
     client.server.logger.warn({ client: client.id, message: args[2] }, 'DEBUG LOG');
     client.reply.ok();
   } else {
-    throw new CommandError(ERR.debugUnknownSubcommand(args[1]));
+    const entry = DEBUG_SUBCOMMANDS.get(subcommand);
+    if (entry === undefined || args.length < entry[0] || args.length > entry[1]) {
+      throw new CommandError(ERR.debugUnknownSubcommand(args[1]));
+    }
+    entry[2](client, args);
   }
 }
 

@@ -42,6 +42,18 @@ function normalizeOutputLimits(text: string): string {
   return formatOutputLimits(limits);
 }
 
+/** Checks `latency-tracking-info-percentiles`: numbers from 0 to 100, space-separated. */
+function normalizePercentiles(text: string): string {
+  const words = text.split(' ').filter((word) => word !== '');
+  for (const word of words) {
+    const value = Number(word);
+    if (word.trim() === '' || !Number.isFinite(value) || value < 0 || value > 100) {
+      throw new InvalidSettingError('Invalid latency-tracking-info-percentiles parameters');
+    }
+  }
+  return words.join(' ');
+}
+
 /** Checks a rate limit setting: RATE, RATE/BURST, or 0 for none. */
 function normalizeRateLimit(text: string): string {
   try {
@@ -352,6 +364,42 @@ export const SETTINGS: readonly Setting[] = [
     help: 'what to do when maxmemory is reached',
   },
   {
+    name: 'maxmemory-samples',
+    type: 'int',
+    default: '5',
+    min: 1,
+    max: INT_MAX,
+    mutable: true,
+    help: 'keys sampled per eviction by the approximate LRU, LFU and TTL policies',
+  },
+  {
+    name: 'maxmemory-eviction-tenacity',
+    type: 'int',
+    default: '10',
+    min: 0,
+    max: 100,
+    mutable: true,
+    help: 'how long one command may spend evicting, 0 (about 0.5 ms) to 100 (no limit)',
+  },
+  {
+    name: 'lfu-log-factor',
+    type: 'int',
+    default: '10',
+    min: 0,
+    max: INT_MAX,
+    mutable: true,
+    help: 'how slowly the LFU access counter grows (higher: more accesses per step)',
+  },
+  {
+    name: 'lfu-decay-time',
+    type: 'int',
+    default: '1',
+    min: 0,
+    max: INT_MAX,
+    mutable: true,
+    help: 'minutes without access that lower the LFU counter by one (0: never)',
+  },
+  {
     name: 'hz',
     type: 'int',
     default: '10',
@@ -424,6 +472,53 @@ export const SETTINGS: readonly Setting[] = [
     max: LLONG_MAX,
     mutable: true,
     help: 'entries kept in the slow log',
+  },
+  {
+    name: 'latency-monitor-threshold',
+    type: 'int',
+    default: '0',
+    min: 0,
+    max: LLONG_MAX,
+    mutable: true,
+    help: 'record events that take at least this many milliseconds for LATENCY (0: off)',
+  },
+  {
+    name: 'latency-tracking',
+    type: 'bool',
+    default: 'yes',
+    mutable: true,
+    help: 'keep per-command latency histograms (LATENCY HISTOGRAM, INFO latencystats)',
+  },
+  {
+    name: 'latency-tracking-info-percentiles',
+    type: 'string',
+    default: '50 99 99.9',
+    mutable: true,
+    normalize: normalizePercentiles,
+    help: 'percentiles that INFO latencystats reports, space-separated, each 0 to 100',
+  },
+  {
+    name: 'metrics-port',
+    type: 'int',
+    default: '0',
+    min: 0,
+    max: 65535,
+    mutable: false,
+    help: 'TCP port of the HTTP endpoint for /metrics, /healthz and the console (0: off)',
+  },
+  {
+    name: 'metrics-bind',
+    type: 'string',
+    default: '127.0.0.1',
+    mutable: false,
+    help: 'space-separated addresses for the metrics port',
+  },
+  {
+    name: 'metrics-open',
+    type: 'bool',
+    default: 'no',
+    mutable: false,
+    help: 'serve /metrics and /healthz without authentication (the console still needs it)',
   },
   {
     name: 'list-max-listpack-size',

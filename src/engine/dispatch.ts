@@ -1,4 +1,7 @@
 import { performance } from 'node:perf_hooks';
+import { evictorOf, touchKeys } from '../store/eviction';
+import { anyPause, clientPauseOf, type ClientPause } from './client-pause';
+import type { Server } from './server';
 import { auditCommand } from '../security/command-audit';
 import type { Client } from './client';
 import { arityMatches, keyIndexes, type RegisteredCommand } from './command';
@@ -77,6 +80,10 @@ export function dispatch(client: Client, args: string[]): void {
     reject(client, denied, spec);
     return;
   }
+  if (outOfMemory(client, spec)) {
+    reject(client, ERR.oom, spec);
+    return;
+  }
   if (server.persistence.loading && !spec.flags.includes('loading')) {
     reject(client, ERR.loading, spec);
     return;
@@ -99,6 +106,7 @@ export function dispatch(client: Client, args: string[]): void {
       return;
     }
   }
+  if (anyPause() && clientPauseOf(server, dispatchAgain).holds(client, spec, args)) return;
   if (client.transaction !== null && !TRANSACTION_CONTROL.has(spec.name)) {
     if (spec.flags.includes('no_multi')) {
       reject(client, ERR.notAllowedInMulti, spec);
@@ -111,6 +119,37 @@ export function dispatch(client: Client, args: string[]): void {
   execute(client, spec, args);
   // Clients that a script's commands made ready are served once the whole script has run.
   if (!client.internal) server.blocking.serveReadyKeys();
+}
+
+/** Commands that run in MULTI even when out of memory, unless EXEC holds a denyoom command. */
+const OOM_EXEMPT_IN_MULTI = new Set(['exec', 'discard', 'quit', 'reset']);
+
+/**
+ * Evicts keys as `maxmemory` asks, then tells whether the command must be
+ * refused with OOM: a denyoom command (or an EXEC queuing one), or anything
+ * queued inside MULTI, while used memory stays over the limit.
+ */
+function outOfMemory(client: Client, spec: RegisteredCommand): boolean {
+  const evictor = evictorOf(client.server);
+  if (evictor.limit === 0 || evictor.perform() !== 'fail') return false;
+  if (spec.flags.includes('denyoom')) return true;
+  const transaction = client.transaction;
+  if (transaction === null) return false;
+  if (spec.name === 'exec') {
+    return transaction.queued.some((queued) => queued.command.flags.includes('denyoom'));
+  }
+  return !OOM_EXEMPT_IN_MULTI.has(spec.name);
+}
+
+/** Returns the CLIENT PAUSE state of a server. */
+export function clientPause(server: Server): ClientPause {
+  return clientPauseOf(server, dispatchAgain);
+}
+
+/** Runs a request that waited for CLIENT PAUSE to end; it was counted when it arrived. */
+function dispatchAgain(client: Client, args: string[]): void {
+  client.server.stats.totalCommands--;
+  dispatch(client, args);
 }
 
 /** Whether persistence failures currently refuse writes (Redis's MISCONF state). */
@@ -141,6 +180,7 @@ export function execute(client: Client, spec: RegisteredCommand, args: string[])
     if (mark >= 0) client.writer.truncate(mark);
     handleFailure(client, spec, error);
   }
+  touchKeys(client, spec, args);
   spec.stats.calls++;
   spec.stats.microseconds += (performance.now() - started) * 1000;
   if (spec.isWrite && server.dirty !== dirtyBefore) afterWrite(client, spec, args);
@@ -180,8 +220,9 @@ function handleFailure(client: Client, spec: RegisteredCommand, error: unknown):
 
 function afterWrite(client: Client, spec: RegisteredCommand, args: string[]): void {
   const server = client.server;
+  const indexes = spec.writtenKeys ? spec.writtenKeys(args) : keyIndexes(spec, args);
+  for (const index of indexes) client.db.recount(args[index]);
   if (server.watchers.size > 0) {
-    const indexes = spec.writtenKeys ? spec.writtenKeys(args) : keyIndexes(spec, args);
     for (const index of indexes) server.keyModified(client.db, args[index]);
   }
   if (server.journal.length === 0) return;

@@ -8,6 +8,12 @@
 import os from 'node:os';
 import type { RegisteredCommand } from '../engine/command';
 import type { Server } from '../engine/server';
+import {
+  clientBufferBytes,
+  notCountedForEviction,
+  startupBytes,
+  usedMemory as usedMemoryOf,
+} from '../store/memory';
 import { DAMSELFLY_VERSION, REDIS_COMPATIBLE_VERSION } from '../version';
 
 export type InfoField = readonly [name: string, value: string | number];
@@ -68,21 +74,19 @@ interface Samples {
 
 const samplesByServer = new WeakMap<Server, Samples>();
 
-/** Returns the memory in use: the JavaScript heap plus Buffers and other native memory. */
-function usedMemory(): number {
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.external;
-}
-
-/** Measured when this module loads, before any data exists: the `used_memory_startup`. */
-const STARTUP_MEMORY = usedMemory();
-
 function takeSample(server: Server, samples: Samples): void {
   const now = Date.now();
   samples.ops.record(server.stats.totalCommands, now);
   samples.input.record(server.stats.netInputBytes, now);
   samples.output.record(server.stats.netOutputBytes, now);
-  samples.peakMemory = Math.max(samples.peakMemory, usedMemory());
+  samples.peakMemory = Math.max(samples.peakMemory, usedMemoryOf(server));
+}
+
+/** Returns the highest used memory seen, sampling it now too (MEMORY STATS peak.allocated). */
+export function peakMemory(server: Server): number {
+  const samples = samplesOf(server);
+  samples.peakMemory = Math.max(samples.peakMemory, usedMemoryOf(server));
+  return samples.peakMemory;
 }
 
 /**
@@ -115,7 +119,7 @@ export function resetInfoSamples(server: Server): void {
   samples.ops = new RateSampler();
   samples.input = new RateSampler();
   samples.output = new RateSampler();
-  samples.peakMemory = usedMemory();
+  samples.peakMemory = usedMemoryOf(server);
 }
 
 /** Formats bytes as Redis's INFO does: 512B, 1.50K, 3.20M, ... */
@@ -200,18 +204,19 @@ function ratio(part: number, whole: number): string {
 
 /**
  * NOTE: Node.js does not expose allocator statistics, so the memory fields
- * are estimates. used_memory is the V8 heap in use plus native memory such
- * as Buffers, and used_memory_startup is that amount at start-up. The
- * allocator_* fields come from the V8 heap's totals.
+ * are estimates. used_memory is the resident memory at start-up, plus the
+ * estimated cost of every key (store/memory.ts), plus client buffers.
+ * maxmemory applies to it less mem_not_counted_for_evict, the runtime's own
+ * memory. The allocator_* fields come from
+ * the V8 heap's totals, which include garbage not yet collected.
  */
 function memorySection(server: Server): InfoField[] {
   const usage = process.memoryUsage();
-  const used = usage.heapUsed + usage.external;
-  const samples = samplesOf(server);
-  samples.peakMemory = Math.max(samples.peakMemory, used);
-  const peak = samples.peakMemory;
-  const startup = Math.min(STARTUP_MEMORY, used);
-  const dataset = used - startup;
+  const used = usedMemoryOf(server);
+  const peak = peakMemory(server);
+  const startup = startupBytes();
+  const clients = clientBufferBytes(server);
+  const dataset = used - startup - clients;
   const allocated = usage.heapTotal + usage.external;
   const maxmemory = server.config.number('maxmemory');
   return [
@@ -222,11 +227,11 @@ function memorySection(server: Server): InfoField[] {
     ['used_memory_peak', peak],
     ['used_memory_peak_human', bytesToHuman(peak)],
     ['used_memory_peak_perc', percent(used, peak)],
-    ['used_memory_overhead', startup],
+    ['used_memory_overhead', startup + clients],
     ['used_memory_startup', startup],
     ['used_memory_dataset', dataset],
     ['used_memory_dataset_perc', percent(dataset, used - startup)],
-    ['allocator_allocated', used],
+    ['allocator_allocated', usage.heapUsed + usage.external],
     ['allocator_active', allocated],
     ['allocator_resident', usage.rss],
     ['total_system_memory', os.totalmem()],
@@ -255,11 +260,11 @@ function memorySection(server: Server): InfoField[] {
     ['rss_overhead_bytes', 0],
     ['mem_fragmentation_ratio', ratio(usage.rss, used)],
     ['mem_fragmentation_bytes', usage.rss - used],
-    ['mem_not_counted_for_evict', 0],
+    ['mem_not_counted_for_evict', notCountedForEviction()],
     ['mem_replication_backlog', 0],
     ['mem_total_replication_buffers', 0],
     ['mem_clients_slaves', 0],
-    ['mem_clients_normal', 0],
+    ['mem_clients_normal', clients],
     ['mem_cluster_links', 0],
     ['mem_aof_buffer', 0],
     ['mem_allocator', `v8-${process.versions.v8}`],

@@ -1,4 +1,14 @@
+import { isPaused } from '../engine/client-pause';
 import type { Server } from '../engine/server';
+
+/** Servers whose active expiry DEBUG SET-ACTIVE-EXPIRE 0 turned off. */
+const disabled = new WeakSet<Server>();
+
+/** Turns the active expiry cycle on or off (DEBUG SET-ACTIVE-EXPIRE). */
+export function setActiveExpiry(server: Server, enabled: boolean): void {
+  if (enabled) disabled.delete(server);
+  else disabled.add(server);
+}
 
 /** Keys checked between two looks at the clock. */
 const KEYS_PER_STEP = 64;
@@ -11,6 +21,8 @@ const KEYS_PER_STEP = 64;
  * of stalling other clients.
  */
 export function runExpiryCycle(server: Server): void {
+  // Keys stay while CLIENT PAUSE holds the dataset still, as in Redis.
+  if (disabled.has(server) || isPaused(server)) return;
   const periodMs = 1000 / server.config.number('hz');
   const effort = server.config.number('active-expire-effort');
   const budgetMs = periodMs * (0.25 + (effort - 1) * 0.05);

@@ -1,4 +1,9 @@
+import { lfuInitial, lfuTouch, lruClock } from './eviction';
+import { ACCESS_ENTRY_BYTES, entryBytes, EXPIRE_ENTRY_BYTES, isMutable } from './memory';
 import type { Value } from './types';
+
+/** How a database records key accesses: not at all, by LRU clock, or by LFU counter. */
+export type AccessMode = 'none' | 'lru' | 'lfu';
 
 /** What the keyspace tells the rest of the server about keys it removes by itself. */
 export interface KeyspaceListener {
@@ -19,6 +24,16 @@ export class Database {
   /** Iterator of the active expiry cycle, resumed on the next cycle. */
   #expiryWalk: IterableIterator<[string, number]> | null = null;
   #randomWalk: IterableIterator<string> | null = null;
+  /** Estimated bytes of the keys, values and expiry times here (see store/memory.ts). */
+  usedBytes = 0;
+  /** Charges of values that change in place (collections, Buffers), as last estimated. */
+  #charges = new Map<string, number>();
+  /**
+   * The last access of every key while accesses are tracked: an LRU clock in
+   * seconds, kept in least-recently-used-first order, or a packed LFU counter.
+   */
+  access: Map<string, number> | null = null;
+  #accessMode: AccessMode = 'none';
 
   constructor(id: number, listener: KeyspaceListener) {
     this.id = id;
@@ -47,24 +62,100 @@ export class Database {
 
   /** Stores a value and drops any time to live, as a plain SET does. */
   set(key: string, value: Value): void {
-    this.data.set(key, value);
-    if (this.expires.size !== 0) this.expires.delete(key);
+    this.replace(key, value);
+    if (this.expires.size !== 0 && this.expires.delete(key)) this.usedBytes -= EXPIRE_ENTRY_BYTES;
   }
 
   /** Replaces the value of a key and keeps its time to live. */
   replace(key: string, value: Value): void {
+    const old = this.data.get(key);
+    if (old !== undefined) this.#uncharge(key, old);
+    else if (this.access !== null) this.#startTracking(key);
     this.data.set(key, value);
+    const bytes = entryBytes(key, value);
+    this.usedBytes += bytes;
+    if (isMutable(value)) this.#charges.set(key, bytes);
   }
 
   delete(key: string): boolean {
-    if (!this.data.delete(key)) return false;
-    if (this.expires.size !== 0) this.expires.delete(key);
+    const old = this.data.get(key);
+    if (old === undefined) return false;
+    this.data.delete(key);
+    this.#forget(key, old);
     return true;
   }
 
   /** Sets the absolute expiry time (Unix ms) of an existing key. */
   setExpire(key: string, when: number): void {
+    const size = this.expires.size;
     this.expires.set(key, when);
+    if (this.expires.size !== size) this.usedBytes += EXPIRE_ENTRY_BYTES;
+  }
+
+  /**
+   * Re-estimates a value that may have changed in place (a collection, or a
+   * Buffer after SETRANGE); called after every write command for its keys.
+   */
+  recount(key: string): void {
+    const value = this.data.get(key);
+    if (value === undefined || !isMutable(value)) return;
+    const bytes = entryBytes(key, value);
+    this.usedBytes += bytes - (this.#charges.get(key) ?? 0);
+    this.#charges.set(key, bytes);
+  }
+
+  /** Records an access to a key, for OBJECT IDLETIME and FREQ and for eviction. */
+  touch(key: string): void {
+    const access = this.access;
+    if (access === null) return;
+    if (this.#accessMode === 'lfu') {
+      const counter = access.get(key);
+      if (counter !== undefined) access.set(key, lfuTouch(counter));
+    } else if (access.delete(key)) {
+      // Deleting and adding back moves the key to the end: the Map stays in LRU order.
+      access.set(key, lruClock());
+    }
+  }
+
+  /**
+   * Starts, changes or stops access tracking. Every key starts as just
+   * accessed (LRU) or with the initial LFU counter.
+   */
+  setAccessMode(mode: AccessMode): void {
+    if (mode === this.#accessMode) return;
+    if (this.access !== null) this.usedBytes -= this.access.size * ACCESS_ENTRY_BYTES;
+    this.#accessMode = mode;
+    this.access = null;
+    if (mode === 'none') return;
+    this.access = new Map();
+    for (const key of this.data.keys()) this.#startTracking(key);
+  }
+
+  get accessMode(): AccessMode {
+    return this.#accessMode;
+  }
+
+  #startTracking(key: string): void {
+    const access = this.access as Map<string, number>;
+    access.set(key, this.#accessMode === 'lfu' ? lfuInitial() : lruClock());
+    this.usedBytes += ACCESS_ENTRY_BYTES;
+  }
+
+  /** Takes back the charge of a value that is being replaced or removed. */
+  #uncharge(key: string, value: Value): void {
+    if (!isMutable(value)) {
+      this.usedBytes -= entryBytes(key, value);
+      return;
+    }
+    this.usedBytes -= this.#charges.get(key) ?? 0;
+    this.#charges.delete(key);
+  }
+
+  /** Drops the charge, expiry time and access record of a key removed from `data`. */
+  #forget(key: string, value: Value): void {
+    this.#uncharge(key, value);
+    if (this.expires.size !== 0 && this.expires.delete(key)) this.usedBytes -= EXPIRE_ENTRY_BYTES;
+    if (this.access !== null && this.access.delete(key)) this.usedBytes -= ACCESS_ENTRY_BYTES;
   }
 
   /** Returns the expiry time in Unix ms, or -1 when the key has none. */
@@ -73,12 +164,17 @@ export class Database {
   }
 
   persist(key: string): boolean {
-    return this.expires.delete(key);
+    if (!this.expires.delete(key)) return false;
+    this.usedBytes -= EXPIRE_ENTRY_BYTES;
+    return true;
   }
 
   clear(): void {
     this.data = new Map();
     this.expires = new Map();
+    this.usedBytes = 0;
+    this.#charges = new Map();
+    if (this.access !== null) this.access = new Map();
     this.#expiryWalk = null;
     this.#randomWalk = null;
   }
@@ -87,6 +183,10 @@ export class Database {
   swapWith(other: Database): void {
     [this.data, other.data] = [other.data, this.data];
     [this.expires, other.expires] = [other.expires, this.expires];
+    [this.usedBytes, other.usedBytes] = [other.usedBytes, this.usedBytes];
+    [this.#charges, other.#charges] = [other.#charges, this.#charges];
+    [this.access, other.access] = [other.access, this.access];
+    [this.#accessMode, other.#accessMode] = [other.#accessMode, this.#accessMode];
     this.#expiryWalk = null;
     this.#randomWalk = null;
     other.#expiryWalk = null;
@@ -94,8 +194,10 @@ export class Database {
   }
 
   #expire(key: string): void {
+    const value = this.data.get(key);
+    if (value === undefined) return;
     this.data.delete(key);
-    this.expires.delete(key);
+    this.#forget(key, value);
     this.#listener.expired(this, key);
   }
 
