@@ -19,6 +19,7 @@ import { createLogger, setLogLevel } from './observability/logger';
 import { startActiveExpiry } from './store/active-expiry';
 import { evictorOf } from './store/eviction';
 import { markStartup } from './store/memory';
+import { startMetricsEndpoint, type MetricsEndpoint } from './observability/metrics';
 import {
   closePersistence,
   persistenceCron,
@@ -164,6 +165,14 @@ async function start(argv: readonly string[]): Promise<void> {
   const pidfile = config.string('pidfile');
   if (pidfile !== '') writeFileSync(pidfile, `${process.pid}\n`);
   const stopExpiry = startActiveExpiry(server);
+  let metrics: MetricsEndpoint | null = null;
+  try {
+    metrics = await startMetricsEndpoint(server);
+  } catch (error) {
+    logger.fatal({ err: (error as Error).message }, 'cannot start the metrics endpoint');
+    logger.flush(() => process.exit(1));
+    return;
+  }
   logStartup(server);
   try {
     await startPersistence(server);
@@ -188,7 +197,8 @@ async function start(argv: readonly string[]): Promise<void> {
     stopExpiry();
     clearInterval(cron);
     server.security.audit?.record('server.stop', { reason });
-    void Promise.all([listeners.close(), memcacheListener.close()]).then(async () => {
+    const closing = [listeners.close(), memcacheListener.close(), metrics?.close()];
+    void Promise.all(closing).then(async () => {
       await closePersistence(server);
       await server.security.audit?.close();
       logger.info('bye');
@@ -211,25 +221,67 @@ function warnAboutKeyFile(server: Server): void {
   }
 }
 
+/** Describes how data is persisted: snapshot rules, the append-only log, both, or off. */
+function persistenceMode(server: Server): string {
+  const config = server.config;
+  const modes: string[] = [];
+  if (config.string('save') !== '') modes.push(`rdb (save ${config.string('save')})`);
+  if (config.bool('appendonly')) modes.push(`aof (appendfsync ${config.string('appendfsync')})`);
+  return modes.length === 0 ? 'off' : modes.join(' + ');
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address === 'localhost';
+}
+
+/** Checks whether every address in a space-separated list is a loopback address. */
+function allLoopback(addresses: string): boolean {
+  const list = addresses.split(' ').filter((address) => address !== '');
+  return list.length > 0 && list.every(isLoopback);
+}
+
+/** Logs the settings in force at start-up, then a warning for each unsafe one. */
 function logStartup(server: Server): void {
   const config = server.config;
+  const maxmemory = config.number('maxmemory');
   server.logger.info(
     {
       version: DAMSELFLY_VERSION,
+      redisCompatible: REDIS_COMPATIBLE_VERSION,
       port: config.number('port'),
+      tlsPort: config.number('tls-port'),
+      memcachedPort: config.number('memcached-port'),
+      metricsPort: config.number('metrics-port'),
       bind: config.string('bind'),
       unixsocket: config.string('unixsocket') || undefined,
-      save: config.string('save'),
-      appendonly: config.bool('appendonly'),
+      persistence: persistenceMode(server),
       tls: config.number('tls-port') !== 0,
       encryption: server.keyring === null ? 'off' : `key ${server.keyring.currentId}`,
       protectedMode: config.bool('protected-mode'),
-      maxmemory: config.number('maxmemory'),
+      maxmemory: maxmemory === 0 ? 'no limit' : maxmemory,
+      maxmemoryPolicy: config.string('maxmemory-policy'),
     },
     'damselfly started',
   );
-  if (config.string('requirepass') === '' && config.string('bind') !== '127.0.0.1') {
-    server.logger.warn('no password is set and the server listens beyond loopback');
+  warnAboutUnsafeSettings(server);
+}
+
+function warnAboutUnsafeSettings(server: Server): void {
+  const config = server.config;
+  const logger = server.logger;
+  const exposed = !allLoopback(config.string('bind'));
+  if (exposed && !server.requiresAuthentication()) {
+    logger.warn('no password is set and the server listens beyond loopback; set requirepass');
+  }
+  if (exposed && config.number('tls-port') === 0) {
+    logger.warn('TLS is off and the server listens beyond loopback; traffic is unencrypted');
+  }
+  if (persistenceMode(server) === 'off') {
+    logger.warn('persistence is off (save "" and appendonly no); data is lost on exit');
+  }
+  const metricsExposed = !allLoopback(config.string('metrics-bind'));
+  if (config.number('metrics-port') !== 0 && config.bool('metrics-open') && metricsExposed) {
+    logger.warn('metrics-open is yes and the metrics port listens beyond loopback');
   }
 }
 

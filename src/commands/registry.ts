@@ -9,13 +9,17 @@ import { expireCommands } from './expire';
 import { hashCommands } from './hash';
 import { keyCommands } from './keys';
 import { listCommands } from './list';
+import { latencyCommands } from './latency';
 import { objectCommands } from './object';
+import { memoryCommands } from './memory';
+import { monitorCommands } from './monitor';
 import { persistenceCommands } from './persistence';
 import { pubsubCommands } from './pubsub';
 import { serverCommands } from './server';
 import { setCommands } from './set';
 import { stringCommands } from './string';
 import { throttleCommands } from './throttle';
+import { slowlogCommands } from './slowlog';
 import { transactionCommands, unwatchAll } from './transaction';
 import { zsetCommands } from './zset';
 
@@ -28,6 +32,10 @@ export function registerAllCommands(server: Server): void {
   server.register(commandInfoCommands);
   server.register(clientCommands);
   server.register(configCommands);
+  server.register(slowlogCommands);
+  server.register(latencyCommands);
+  server.register(monitorCommands);
+  server.register(memoryCommands);
   server.register(aclCommands);
   server.register(throttleCommands);
   server.register(transactionCommands);

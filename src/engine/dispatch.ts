@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { observeCommand, observeCommandStart } from '../observability/command-observer';
 import { evictorOf, touchKeys } from '../store/eviction';
 import { anyPause, clientPauseOf, type ClientPause } from './client-pause';
 import type { Server } from './server';
@@ -174,6 +175,7 @@ export function execute(client: Client, spec: RegisteredCommand, args: string[])
   const errorsBefore = server.security.audit !== null ? server.stats.errorReplies : -1;
   if (spec.isWrite && server.snapshot !== null) preserveForSnapshot(client, spec, args);
   client.propagateAs = null;
+  observeCommandStart(client, spec, args);
   try {
     spec.handler(client, args);
   } catch (error) {
@@ -181,8 +183,10 @@ export function execute(client: Client, spec: RegisteredCommand, args: string[])
     handleFailure(client, spec, error);
   }
   touchKeys(client, spec, args);
+  const elapsed = performance.now() - started;
   spec.stats.calls++;
-  spec.stats.microseconds += (performance.now() - started) * 1000;
+  spec.stats.microseconds += elapsed * 1000;
+  observeCommand(client, spec, args, elapsed);
   if (spec.isWrite && server.dirty !== dirtyBefore) afterWrite(client, spec, args);
   if (errorsBefore >= 0 && !client.internal) {
     auditCommand(client, spec, args, server.stats.errorReplies !== errorsBefore);

@@ -63,6 +63,12 @@ export const ERR = {
   debugReloadOptions: 'ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.',
   debugReloadSave: 'ERR Error trying to save the DB',
   debugReloadLoad: 'ERR Error trying to load the RDB dump',
+  subcommandSyntax: (command: string, sub: string) =>
+    `ERR unknown subcommand or wrong number of arguments for '${quoteForError(sub)}'. ` +
+    `Try ${command} HELP.`,
+  slowlogCount: 'ERR count should be greater than or equal to -1',
+  latencyNoSamples: (event: string) => `ERR No samples available for event '${event}'`,
+  monitorDenyBlocking: "ERR MONITOR isn't allowed for DENY BLOCKING client",
   readonlyReplica: "READONLY You can't write against a read only replica.",
   multiNested: 'ERR MULTI calls can not be nested',
   execWithoutMulti: 'ERR EXEC without MULTI',

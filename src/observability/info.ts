@@ -31,12 +31,15 @@ const SECTION_TITLES: ReadonlyMap<string, string> = new Map([
   ['modules', 'Modules'],
   ['commandstats', 'Commandstats'],
   ['errorstats', 'Errorstats'],
+  ['latencystats', 'Latencystats'],
   ['cluster', 'Cluster'],
   ['keyspace', 'Keyspace'],
 ]);
 
 /** The sections INFO prints without arguments, or with `default`. */
-const DEFAULT_SECTIONS = [...SECTION_TITLES.keys()].filter((name) => name !== 'commandstats');
+const DEFAULT_SECTIONS = [...SECTION_TITLES.keys()].filter(
+  (name) => name !== 'commandstats' && name !== 'latencystats',
+);
 
 const SAMPLE_INTERVAL_MS = 100;
 const SAMPLE_COUNT = 16;
@@ -542,6 +545,7 @@ const builders = new Map<string, SectionBuilder>([
   ['modules', () => []],
   ['commandstats', commandStatsSection],
   ['errorstats', errorStatsSection],
+  ['latencystats', () => []],
   ['cluster', () => [['cluster_enabled', 0]]],
   ['keyspace', keyspaceSection],
 ]);
