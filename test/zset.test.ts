@@ -110,20 +110,89 @@ describe('sorted set commands against redis-server', { skip: redisServerSkipReas
   });
 
   test('score parsing like strtod', async () => {
-    const scores = ['0x10', ' 1', '1 ', '1e400', '-1e400', '1e-400', '0e-400', '1e-310', 'infinity',
-      '-INFINITY', '+inf', '-Inf', 'iNf', '.5', '5.', '-.5', '+.5', '0x1p3', '0x1.8', '0x', '', '+',
-      '-', '1e', '1e+', 'nan', '-nan', 'NAN(123)', '0X1P-2', '0x1p-1074', '0x1p-1075', '0x1p1024',
-      '0x.8p1', '1_000', '00012', '1.5e3', '1E-2', '0x1.fffffffffffff8p0', '4.9e-324', '2.4e-324',
-      '\t1', '1\x00', '1.7976931348623159e308', '-0x10', '0xg', 'inf1', 'infinit', 'infinityx'];
+    const scores = [
+      '0x10',
+      ' 1',
+      '1 ',
+      '1e400',
+      '-1e400',
+      '1e-400',
+      '0e-400',
+      '1e-310',
+      'infinity',
+      '-INFINITY',
+      '+inf',
+      '-Inf',
+      'iNf',
+      '.5',
+      '5.',
+      '-.5',
+      '+.5',
+      '0x1p3',
+      '0x1.8',
+      '0x',
+      '',
+      '+',
+      '-',
+      '1e',
+      '1e+',
+      'nan',
+      '-nan',
+      'NAN(123)',
+      '0X1P-2',
+      '0x1p-1074',
+      '0x1p-1075',
+      '0x1p1024',
+      '0x.8p1',
+      '1_000',
+      '00012',
+      '1.5e3',
+      '1E-2',
+      '0x1.fffffffffffff8p0',
+      '4.9e-324',
+      '2.4e-324',
+      '\t1',
+      '1\x00',
+      '1.7976931348623159e308',
+      '-0x10',
+      '0xg',
+      'inf1',
+      'infinit',
+      'infinityx',
+    ];
     await compare(scores.flatMap((score, i) => [['ZADD', 'z', score, `m${i}`]]));
     await compare([['ZRANGE', 'z', '0', '-1', 'WITHSCORES']]);
   });
 
   test('score formatting as %.17g', async () => {
-    const scores = ['0.1', '1e20', '1125899906842624.25', '1125899906842624.75', 'inf', '-inf',
-      '123456789012345678', '1e17', '1e16', '99999999999999999', '0.00001', '0.0001', '1.5e-7',
-      '3.0000000000000004', '-1e-7', '5e-324', '1.7976931348623157e308', '-2.5', '1e21', '1e15',
-      '4503599627370496.5', '0.30000000000000004', '-0.0', '1e-5', '123.456', '-1e300'];
+    const scores = [
+      '0.1',
+      '1e20',
+      '1125899906842624.25',
+      '1125899906842624.75',
+      'inf',
+      '-inf',
+      '123456789012345678',
+      '1e17',
+      '1e16',
+      '99999999999999999',
+      '0.00001',
+      '0.0001',
+      '1.5e-7',
+      '3.0000000000000004',
+      '-1e-7',
+      '5e-324',
+      '1.7976931348623157e308',
+      '-2.5',
+      '1e21',
+      '1e15',
+      '4503599627370496.5',
+      '0.30000000000000004',
+      '-0.0',
+      '1e-5',
+      '123.456',
+      '-1e300',
+    ];
     await compare([
       ...scores.map((score, i) => ['ZADD', 'z', score, `m${i}`]),
       ['ZRANGE', 'z', '0', '-1', 'WITHSCORES'],
@@ -190,15 +259,32 @@ describe('sorted set commands against redis-server', { skip: redisServerSkipReas
       ['ZREVRANK', 'z', 'd'],
       ['ZREVRANK', 'z', 'a'],
       ['ZREVRANK', 'z', 'x'],
-      ['ZRANK', 'z', 'a', 'WITHSCORE'],
-      ['ZREVRANK', 'z', 'a', 'WITHSCORE'],
-      ...fillZset('big', 1000, (i) => `m${i}`, (i) => String(i % 10)),
+      ...fillZset(
+        'big',
+        1000,
+        (i) => `m${i}`,
+        (i) => String(i % 10),
+      ),
       ['ZRANK', 'big', 'm0'],
       ['ZRANK', 'big', 'm999'],
       ['ZRANK', 'big', 'm555'],
       ['ZREVRANK', 'big', 'm555'],
       ['ZMSCORE', 'big', 'm7', 'm8', 'nope'],
     ]);
+  });
+
+  test('ZRANK and ZREVRANK WITHSCORE, as Redis 7.2 documents', async () => {
+    const client = await RawClient.connect(damselfly.port);
+    const call = async (...args: string[]) => (await client.call(args)).toString('latin1');
+    await call('ZADD', 'ranked', '1.5', 'a', '2', 'b');
+    assert.equal(await call('ZRANK', 'ranked', 'b', 'WITHSCORE'), '*2\r\n:1\r\n$1\r\n2\r\n');
+    assert.equal(await call('ZREVRANK', 'ranked', 'b', 'withscore'), '*2\r\n:0\r\n$1\r\n2\r\n');
+    assert.equal(await call('ZRANK', 'ranked', 'x', 'WITHSCORE'), '*-1\r\n');
+    assert.equal(await call('ZRANK', 'ranked', 'a', 'WITHSCORES'), '-ERR syntax error\r\n');
+    assert.equal(await call('ZRANK', 'ranked', 'a', 'WITHSCORE', 'x'), '-ERR syntax error\r\n');
+    await call('HELLO', '3');
+    assert.equal(await call('ZRANK', 'ranked', 'a', 'WITHSCORE'), '*2\r\n:0\r\n,1.5\r\n');
+    client.destroy();
   });
 
   test('ZCOUNT and ZLEXCOUNT', async () => {
@@ -233,8 +319,27 @@ describe('sorted set commands against redis-server', { skip: redisServerSkipReas
   });
 
   test('score and member ranges parse like Redis', async () => {
-    const bounds = ['(', '', ' 1', '( 1', '  (2', '((1', '(nan', '1 ', '0x1p1', '(0x11',
-      '1e400', '-1e400', '(-1e-400', '+inf', '(-inf', 'inf', 'abc', '1\x00junk', '(\x00'];
+    const bounds = [
+      '(',
+      '',
+      ' 1',
+      '( 1',
+      '  (2',
+      '((1',
+      '(nan',
+      '1 ',
+      '0x1p1',
+      '(0x11',
+      '1e400',
+      '-1e400',
+      '(-1e-400',
+      '+inf',
+      '(-inf',
+      'inf',
+      'abc',
+      '1\x00junk',
+      '(\x00',
+    ];
     const steps: Step[] = [['ZADD', 'z', '-1', 'n', '0', 'zero', '1', 'a', '2', 'b', '16', 'c']];
     for (const bound of bounds) {
       steps.push(['ZRANGEBYSCORE', 'z', bound, '+inf']);
@@ -562,10 +667,14 @@ describe('sorted set persistence', { skip: redisServerSkipReason() }, () => {
         theirs.call(['DUMP', key]),
       ]);
       const payload = (reply: Buffer) => reply.subarray(reply.indexOf('\r\n') + 2, -2);
-      assert.equal((await ours.call(['RESTORE', `${key}-copy`, '0', payload(theirDump)]))
-        .toString(), '+OK\r\n');
-      assert.equal((await theirs.call(['RESTORE', `${key}-copy`, '0', payload(ourDump)]))
-        .toString(), '+OK\r\n');
+      assert.equal(
+        (await ours.call(['RESTORE', `${key}-copy`, '0', payload(theirDump)])).toString(),
+        '+OK\r\n',
+      );
+      assert.equal(
+        (await theirs.call(['RESTORE', `${key}-copy`, '0', payload(ourDump)])).toString(),
+        '+OK\r\n',
+      );
       assert.deepEqual(await contents(ours, `${key}-copy`), await contents(theirs, key));
       assert.deepEqual(await contents(theirs, `${key}-copy`), await contents(theirs, key));
     }

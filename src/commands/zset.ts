@@ -14,12 +14,7 @@ import { parseLexRange, parseScore, parseScoreRange } from './score';
 import { zsetPopCommands } from './zset-pop';
 import { zsetRandomCommands } from './zset-random';
 import { zsetRangeCommands } from './zset-range';
-import {
-  listpackLimits,
-  notifyZset,
-  readZset,
-  writableZset,
-} from './zset-shared';
+import { listpackLimits, notifyZset, readZset, writableZset } from './zset-shared';
 import { zsetStoreCommands } from './zset-store';
 
 /** The flags of ZADD (ZINCRBY is ZADD INCR). */
@@ -72,8 +67,13 @@ function validateAddFlags(flags: AddFlags, pairArguments: number): void {
  * skip updates that do not raise or lower the score, but a new member is
  * always added.
  */
-function addMember(client: Client, zset: SortedSet, member: string, score: number,
-  flags: AddFlags): AddOutcome {
+function addMember(
+  client: Client,
+  zset: SortedSet,
+  member: string,
+  score: number,
+  flags: AddFlags,
+): AddOutcome {
   const current = zset.score(member);
   const skipped = { added: false, updated: false, processed: false, score };
   if (current === undefined) {
@@ -95,8 +95,12 @@ function addMember(client: Client, zset: SortedSet, member: string, score: numbe
  * missing (unless XX). Sends 'zadd' or 'zincr', counts dirty changes and
  * wakes blocked clients. Returns the outcome totals and the last score.
  */
-function addPairs(client: Client, key: string, pairs: [number, string][], flags: AddFlags):
-  { added: number; updated: number; processed: number; score: number } {
+function addPairs(
+  client: Client,
+  key: string,
+  pairs: [number, string][],
+  flags: AddFlags,
+): { added: number; updated: number; processed: number; score: number } {
   const totals = { added: 0, updated: 0, processed: 0, score: 0 };
   let zset = writableZset(client, key);
   if (zset === undefined && flags.xx) return totals;
@@ -184,16 +188,30 @@ function zmscore(client: Client, args: string[]): void {
 }
 
 /**
- * ZRANK and ZREVRANK key member: the 0-based rank from the lowest (ZRANK)
- * or highest (ZREVRANK) score, or nil.
- * NOTE: no WITHSCORE option, which came in Redis 7.2; like 7.0, the arity
- * check rejects it.
+ * ZRANK and ZREVRANK key member [WITHSCORE]: the 0-based rank from the lowest
+ * (ZRANK) or highest (ZREVRANK) score, or nil. WITHSCORE (Redis 7.2) replies
+ * [rank, score], or a nil array when the member is missing.
  */
 function rankCommand(client: Client, args: string[], reverse: boolean): void {
+  if (args.length > 4 || (args.length === 4 && args[3].toUpperCase() !== 'WITHSCORE')) {
+    throw new CommandError(ERR.syntax);
+  }
+  const withScore = args.length === 4;
   const zset = readZset(client, args[1]);
   const rank = zset?.rank(args[2]) ?? -1;
-  if (zset === undefined || rank < 0) client.reply.nil();
-  else client.reply.int(reverse ? zset.size() - 1 - rank : rank);
+  if (zset === undefined || rank < 0) {
+    if (withScore) client.reply.nilArray();
+    else client.reply.nil();
+    return;
+  }
+  const position = reverse ? zset.size() - 1 - rank : rank;
+  if (!withScore) {
+    client.reply.int(position);
+    return;
+  }
+  client.reply.array(2);
+  client.reply.int(position);
+  client.reply.double(zset.score(args[2]) as number);
 }
 
 function zrank(client: Client, args: string[]): void {
@@ -225,40 +243,107 @@ function zlexcount(client: Client, args: string[]): void {
 }
 
 /** Builds the row of a fast read-only command whose key is args[1]. */
-function readFast(name: string, arity: number, since: string, summary: string,
-  handler: (client: Client, args: string[]) => void, complexity = 'O(1)'): RegisteredCommand {
-  return command({ name, arity, flags: ['readonly', 'fast'], keys: [1, 1, 1],
-    categories: ['sortedset'], group: 'sorted-set', since, summary, complexity, handler });
+function readFast(
+  name: string,
+  arity: number,
+  since: string,
+  summary: string,
+  handler: (client: Client, args: string[]) => void,
+  complexity = 'O(1)',
+): RegisteredCommand {
+  return command({
+    name,
+    arity,
+    flags: ['readonly', 'fast'],
+    keys: [1, 1, 1],
+    categories: ['sortedset'],
+    group: 'sorted-set',
+    since,
+    summary,
+    complexity,
+    handler,
+  });
 }
 
 const coreCommands: RegisteredCommand[] = [
-  command({ name: 'zadd', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1],
-    categories: ['sortedset'], group: 'sorted-set', since: '1.2.0',
+  command({
+    name: 'zadd',
+    arity: -4,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [1, 1, 1],
+    categories: ['sortedset'],
+    group: 'sorted-set',
+    since: '1.2.0',
     summary: 'Adds members to a sorted set, or updates their scores.',
-    complexity: 'O(log(N)) for each item added', handler: zadd }),
-  command({ name: 'zincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: [1, 1, 1],
-    categories: ['sortedset'], group: 'sorted-set', since: '1.2.0',
-    summary: 'Increments the score of a member in a sorted set.', complexity: 'O(log(N))',
-    handler: zincrby }),
-  command({ name: 'zrem', arity: -3, flags: ['write', 'fast'], keys: [1, 1, 1],
-    categories: ['sortedset'], group: 'sorted-set', since: '1.2.0',
-    summary: 'Removes members from a sorted set.', complexity: 'O(M*log(N))', handler: zrem }),
+    complexity: 'O(log(N)) for each item added',
+    handler: zadd,
+  }),
+  command({
+    name: 'zincrby',
+    arity: 4,
+    flags: ['write', 'denyoom', 'fast'],
+    keys: [1, 1, 1],
+    categories: ['sortedset'],
+    group: 'sorted-set',
+    since: '1.2.0',
+    summary: 'Increments the score of a member in a sorted set.',
+    complexity: 'O(log(N))',
+    handler: zincrby,
+  }),
+  command({
+    name: 'zrem',
+    arity: -3,
+    flags: ['write', 'fast'],
+    keys: [1, 1, 1],
+    categories: ['sortedset'],
+    group: 'sorted-set',
+    since: '1.2.0',
+    summary: 'Removes members from a sorted set.',
+    complexity: 'O(M*log(N))',
+    handler: zrem,
+  }),
   readFast('zcard', 2, '1.2.0', 'Returns the number of members in a sorted set.', zcard),
   readFast('zscore', 3, '1.2.0', 'Returns the score of a member in a sorted set.', zscore),
-  readFast('zmscore', -3, '6.2.0', 'Returns the scores of members in a sorted set.', zmscore,
-    'O(N)'),
-  readFast('zrank', 3, '2.0.0',
-    'Returns the index of a member in a sorted set ordered by ascending scores.', zrank,
-    'O(log(N))'),
-  readFast('zrevrank', 3, '2.0.0',
-    'Returns the index of a member in a sorted set ordered by descending scores.', zrevrank,
-    'O(log(N))'),
-  readFast('zcount', 4, '2.0.0',
-    'Returns the count of members in a sorted set that have scores within a range.', zcount,
-    'O(log(N))'),
-  readFast('zlexcount', 4, '2.8.9',
-    'Returns the number of members in a sorted set within a lexicographical range.', zlexcount,
-    'O(log(N))'),
+  readFast(
+    'zmscore',
+    -3,
+    '6.2.0',
+    'Returns the scores of members in a sorted set.',
+    zmscore,
+    'O(N)',
+  ),
+  readFast(
+    'zrank',
+    -3,
+    '2.0.0',
+    'Returns the index of a member in a sorted set ordered by ascending scores.',
+    zrank,
+    'O(log(N))',
+  ),
+  readFast(
+    'zrevrank',
+    -3,
+    '2.0.0',
+    'Returns the index of a member in a sorted set ordered by descending scores.',
+    zrevrank,
+    'O(log(N))',
+  ),
+  readFast(
+    'zcount',
+    4,
+    '2.0.0',
+    'Returns the count of members in a sorted set that have scores within a range.',
+    zcount,
+    'O(log(N))',
+  ),
+  readFast(
+    'zlexcount',
+    4,
+    '2.8.9',
+    'Returns the number of members in a sorted set within a lexicographical range.',
+    zlexcount,
+    'O(log(N))',
+  ),
 ];
 
 export const zsetCommands: RegisteredCommand[] = [
