@@ -7,6 +7,13 @@ import { loginAs } from '../security/authentication';
 import type { Server } from '../engine/server';
 import { OutputLimitCheck, parseOutputLimits, type OutputLimits } from './output-limits';
 
+/**
+ * Reply bytes one read batch may produce before the connection stops running
+ * further requests until the socket has sent them. It bounds the memory a
+ * client that pipelines requests but never reads its replies can take.
+ */
+const BATCH_OUTPUT_LIMIT = 4 * 1024 * 1024;
+
 /** Clients whose replies were produced outside their own read batch, flushed together. */
 const pendingFlush = new Set<Connection>();
 let flushScheduled = false;
@@ -53,6 +60,8 @@ export class Connection implements Transport {
   readonly #outputCheck = new OutputLimitCheck();
   /** Replies wait for the append-only file's fsync (`appendfsync always`). */
   #holding = false;
+  /** The socket refused more output (write returned false); requests wait for 'drain'. */
+  #outputBlocked = false;
   /** When the unfinished request in the parser started arriving (ms), or 0 when there is none. */
   #partialSince = 0;
 
@@ -90,14 +99,20 @@ export class Connection implements Transport {
 
   /** Runs parsed requests until input runs out, the client blocks, or it is closing. */
   #process(): void {
-    if (this.#processing || this.#holding) return;
+    if (this.#processing || this.#holding || this.#outputBlocked) return;
     this.#processing = true;
     const client = this.client;
     const parser = this.#parser;
     const journalBefore = this.#server.journalCount;
     let parsed = false;
     let partial = false;
+    let outputFull = false;
     while (!client.blocked && !client.closing && !this.#closed) {
+      // Requests that would add to unsent output wait until the client reads.
+      if (client.writer.length > BATCH_OUTPUT_LIMIT) {
+        outputFull = true;
+        break;
+      }
       const args = parser.next();
       if (args === null) {
         partial = parser.midRequest;
@@ -120,6 +135,8 @@ export class Connection implements Transport {
     }
     this.flush();
     if (client.closing) this.#end();
+    // The socket took the output without backing up, so go on with the waiting requests.
+    else if (outputFull && !this.#outputBlocked) setImmediate(() => this.#process());
   }
 
   /** Holds this batch's replies until its writes are durable; returns true when holding. */
@@ -191,7 +208,10 @@ export class Connection implements Transport {
     if (writer.length === 0 || this.#closed || this.#holding) return;
     const bytes = writer.take();
     this.#server.stats.netOutputBytes += bytes.length;
-    if (!this.#socket.write(bytes)) this.#socket.pause();
+    if (!this.#socket.write(bytes)) {
+      this.#outputBlocked = true;
+      this.#socket.pause();
+    }
     if (this.#socket.writableLength > 0) this.#checkOutputLimit();
   }
 
@@ -230,7 +250,10 @@ export class Connection implements Transport {
   }
 
   #onDrain(): void {
-    if (!this.#closed) this.#socket.resume();
+    if (this.#closed) return;
+    this.#outputBlocked = false;
+    this.#socket.resume();
+    this.#process();
   }
 
   #end(): void {
