@@ -176,13 +176,15 @@ export function execute(client: Client, spec: RegisteredCommand, args: string[])
   if (spec.isWrite && server.snapshot !== null) preserveForSnapshot(client, spec, args);
   client.propagateAs = null;
   observeCommandStart(client, spec, args);
+  // Before the handler, as Redis updates access times at lookup: a key the command creates
+  // starts with a fresh record instead of one already counting this access.
+  touchKeys(client, spec, args);
   try {
     spec.handler(client, args);
   } catch (error) {
     if (mark >= 0) client.writer.truncate(mark);
     handleFailure(client, spec, error);
   }
-  touchKeys(client, spec, args);
   const elapsed = performance.now() - started;
   spec.stats.calls++;
   spec.stats.microseconds += elapsed * 1000;

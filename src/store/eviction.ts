@@ -23,6 +23,8 @@ import { evictableMemory } from './memory';
 const LFU_INIT_VAL = 5;
 const LFU_COUNTER_MAX = 255;
 const POOL_SIZE = 16;
+/** Sampling skips up to this many keys minus one between two samples. */
+const SAMPLE_SPREAD = 16;
 /** Keys evicted between two looks at the clock. */
 const KEYS_PER_CLOCK_CHECK = 16;
 
@@ -105,7 +107,7 @@ export function touchKeys(client: Client, spec: RegisteredCommand, args: string[
 
 /** How a policy tracks accesses: LFU counters for the LFU policies, LRU clocks otherwise. */
 export function accessModeFor(policy: string): AccessMode {
-  return policy.endsWith('-lfu') ? 'lfu' : 'none';
+  return policy.endsWith('-lfu') ? 'lfu' : 'lru';
 }
 
 /** The outcome of an eviction round, as Redis names them. */
@@ -275,14 +277,24 @@ export class Evictor {
     return undefined;
   }
 
+  /**
+   * Returns a key a random 0 to 15 steps further along the walk, so that one
+   * round's samples spread over about 40 keys instead of 5 neighbours that
+   * were written together.
+   */
+  #skipAndStep(map: Map<string, unknown>): string | undefined {
+    const skip = Math.floor(Math.random() * SAMPLE_SPREAD);
+    let key: string | undefined;
+    for (let i = 0; i <= skip; i++) key = this.#step(map, map.size) ?? key;
+    return key;
+  }
+
   #randomKey(source: (db: Database) => Map<string, unknown>): { db: Database; key: string } | null {
     const candidates = this.#server.databases.filter((db) => source(db).size > 0);
     if (candidates.length === 0) return null;
     const db = candidates[Math.floor(Math.random() * candidates.length)];
     const map = source(db);
-    let key: string | undefined;
-    const skip = Math.floor(Math.random() * 4);
-    for (let i = 0; i <= skip; i++) key = this.#step(map, map.size) ?? key;
+    const key = this.#skipAndStep(map);
     return key === undefined ? null : { db, key };
   }
 
@@ -292,7 +304,7 @@ export class Evictor {
     for (const db of this.#server.databases) {
       const map: Map<string, unknown> = volatile ? db.expires : db.data;
       for (let i = 0; i < this.#samples && i < map.size; i++) {
-        const key = this.#step(map, map.size);
+        const key = this.#skipAndStep(map);
         if (key !== undefined) this.#offer(db, key);
       }
     }
