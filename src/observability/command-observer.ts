@@ -7,7 +7,7 @@
 import type { Client } from '../engine/client';
 import type { RegisteredCommand } from '../engine/command';
 import type { Server } from '../engine/server';
-import { setInfoSection, type InfoField } from './info';
+import { onStatsReset, setInfoSection, type InfoField } from './info';
 import { LatencyRecords } from './latency';
 import { MonitorFeed, redactArguments } from './monitor';
 import { Slowlog } from './slowlog';
@@ -93,3 +93,4 @@ function latencyStatsSection(server: Server): InfoField[] {
 }
 
 setInfoSection('latencystats', latencyStatsSection);
+onStatsReset((server) => observersOf(server).latency.histograms.clear());

@@ -115,8 +115,16 @@ function samplesOf(server: Server): Samples {
   return samples;
 }
 
+const resetHooks: ((server: Server) => void)[] = [];
+
+/** Registers a function that CONFIG RESETSTAT calls, for statistics kept outside INFO. */
+export function onStatsReset(hook: (server: Server) => void): void {
+  resetHooks.push(hook);
+}
+
 /** Restarts the rates and the memory peak, for CONFIG RESETSTAT. */
 export function resetInfoSamples(server: Server): void {
+  for (const hook of resetHooks) hook(server);
   const samples = samplesByServer.get(server);
   if (samples === undefined) return;
   samples.ops = new RateSampler();
