@@ -277,22 +277,28 @@ export class Acl {
         : ERR.adminUsersOnly;
     }
     if (this.#isUnrestricted(user)) return null;
-    let reason = DENIED_COMMAND;
-    let position = 0;
-    const consider = (selector: Selector): boolean => {
-      const result = selector.check(spec, id, args);
-      if (result === ACL_OK) return true;
-      const index = lastDeniedIndex();
-      if (result > reason || (result === reason && index > position)) {
-        reason = result;
-        position = index;
-      }
-      return false;
-    };
-    if (consider(user.root)) return null;
-    for (const selector of user.selectors) if (consider(selector)) return null;
-    for (const role of user.roles) if (consider(role.selector)) return null;
-    return this.#deny(client, reason, spec, args, position);
+    this.#reason = DENIED_COMMAND;
+    this.#position = 0;
+    if (this.#allows(user.root, spec, id, args)) return null;
+    for (const selector of user.selectors) if (this.#allows(selector, spec, id, args)) return null;
+    for (const role of user.roles) if (this.#allows(role.selector, spec, id, args)) return null;
+    return this.#deny(client, this.#reason, spec, args, this.#position);
+  }
+
+  /** Most relevant denial of the check in progress, as Redis picks it among selectors. */
+  #reason = DENIED_COMMAND;
+  #position = 0;
+
+  /** Checks one selector; on a denial, keeps it when it is more relevant than the last. */
+  #allows(selector: Selector, spec: RegisteredCommand, id: number, args: readonly string[]): boolean {
+    const result = selector.check(spec, id, args);
+    if (result === ACL_OK) return true;
+    const index = lastDeniedIndex();
+    if (result > this.#reason || (result === this.#reason && index > this.#position)) {
+      this.#reason = result;
+      this.#position = index;
+    }
+    return false;
   }
 
   #adminAllowed(client: Client, user: User): boolean {
