@@ -16,7 +16,7 @@ import { sleep, startDamselfly, stopAllServers, type ServerProcess } from './sup
 
 after(stopAllServers);
 
-/** Checks that the server still answers a fresh client. */
+/** Checks that the server still replies to a fresh client. */
 async function assertServing(port: number, password?: string): Promise<void> {
   const client = await RawClient.connect(port);
   if (password !== undefined) await client.call(['AUTH', password]);

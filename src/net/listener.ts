@@ -13,10 +13,10 @@ const PROTECTED_MODE_REPLY = Buffer.from(`-${ERR.protectedMode}\r\n`);
 /** How often idle clients and slow requests are looked for, in ms. */
 const TIMEOUT_CHECK_MS = 250;
 
-/** Which listener accepted a connection. */
+/** The kind of listener that accepted a connection. */
 type ListenerKind = 'plain' | 'tls' | 'admin';
 
-/** Whether an address is loopback (or a unix socket), for protected mode. */
+/** Checks whether an address is loopback (or a unix socket), for protected mode. */
 export function isLoopback(host: string): boolean {
   if (host.startsWith('/') || host === '') return true;
   const plain = host.startsWith('::ffff:') ? host.slice(7) : host;
@@ -205,7 +205,7 @@ function bindAddresses(text: string): string[] {
     .map((address) => (address.startsWith('-') ? address.slice(1) : address));
 }
 
-/** The client's IP address ('' for a unix socket), as connections report it without the port. */
+/** Returns the client's IP address without the port ('' for a unix socket). */
 function clientHost(socket: net.Socket): string {
   const address = socket.remoteAddress;
   if (address === undefined) return '';

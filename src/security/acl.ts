@@ -153,7 +153,7 @@ export class Acl {
     this.changed();
   }
 
-  /** Whether new connections start unauthenticated: the default user needs a password or is off. */
+  /** Checks whether new connections start unauthenticated: the default user has a password or is off. */
   requiresAuthentication(): boolean {
     const user = this.users.get('default');
     return user === undefined || !user.enabled || !user.nopass;
@@ -262,8 +262,8 @@ export class Acl {
   }
 
   /**
-   * The gate's permission check. Returns null when the request may run,
-   * else the error reply, after logging the denial in ACL LOG.
+   * Checks a request for the dispatch gate. Returns null when it may run.
+   * Otherwise it logs the denial in ACL LOG and returns the error reply.
    */
   check(client: Client, spec: RegisteredCommand, args: readonly string[]): string | null {
     if (!this.#restricted) return null;
@@ -335,8 +335,9 @@ export class Acl {
 
   /** Adds an entry to ACL LOG for a denial by, or a failed authentication of, `username`. */
   logDenial(client: Client, reason: DenialReason, object: string, username: string): void {
-    const context: DenialContext =
-      client.transaction !== null ? 'multi' : client.internal ? 'lua' : 'toplevel';
+    let context: DenialContext = 'toplevel';
+    if (client.transaction !== null) context = 'multi';
+    else if (client.internal) context = 'lua';
     const maxLength = this.#server.config.number('acllog-max-len');
     const clientInfo = clientInfoLine(client);
     this.log.add({ reason, context, object, username, clientInfo }, Date.now(), maxLength);

@@ -20,11 +20,10 @@ export function loginAs(client: Client, user: string, method: string): void {
 
 /**
  * Authenticates a client with a user name and password. On success returns
- * normally. On failure it logs the attempt, then either throws WRONGPASS at
- * once or, when this address failed too often, pauses the client and sends
- * WRONGPASS after a delay; it returns false in that case, and the caller
- * must write no reply. `command` is the command name as sent, which ACL LOG
- * shows as the object.
+ * true. On failure it logs the attempt and throws WRONGPASS at once, unless
+ * this address failed too often. Then it pauses the client, sends WRONGPASS
+ * after a delay and returns false, and the caller must write no reply.
+ * `command` is the command name as sent, which ACL LOG shows as the object.
  */
 export function authenticate(
   client: Client,

@@ -48,7 +48,7 @@ export class CommandIndex {
   readonly #categories = new Map<string, number[]>();
   /** Key permissions each row needs (KEY_READ, KEY_WRITE), by id. */
   keyAccess = new Uint8Array(0);
-  /** How each row names channels (CHANNELS_*), by id. */
+  /** The channel arguments of each row (CHANNELS_*), by id. */
   channelArguments = new Uint8Array(0);
   /** 1 for rows that every user may run (no_auth: AUTH, HELLO, QUIT, RESET), by id. */
   alwaysAllowed = new Uint8Array(0);
@@ -113,7 +113,7 @@ export class CommandIndex {
 export const KEY_READ = 1;
 export const KEY_WRITE = 2;
 
-/** How a row names channels, for channel permission checks. */
+/** Kinds of channel arguments, for channel permission checks. */
 export const CHANNELS_NONE = 0;
 /** The first argument is a channel (PUBLISH, SPUBLISH). */
 export const CHANNELS_FIRST = 1;

@@ -1,7 +1,7 @@
 /**
- * One ACL selector: which commands, keys and channels it allows. A user has a
+ * One ACL selector: the commands, keys and channels it allows. A user has a
  * root selector, optional further selectors in parentheses, and the selectors
- * of the roles it holds; a request is allowed when any of them allows it.
+ * of its roles. A request is allowed when any of them allows it.
  */
 import { keyIndexes, type RegisteredCommand } from '../engine/command';
 import {
@@ -158,7 +158,9 @@ export class Selector {
       flags = 0;
       for (; offset < rule.length && rule[offset] !== '~'; offset++) {
         const letter = rule[offset].toUpperCase();
-        const bit = letter === 'R' ? KEY_READ : letter === 'W' ? KEY_WRITE : 0;
+        let bit = 0;
+        if (letter === 'R') bit = KEY_READ;
+        else if (letter === 'W') bit = KEY_WRITE;
         if (bit === 0 || (flags & bit) !== 0) throw new RuleError(RULE_REASONS.syntax);
         flags |= bit;
       }
