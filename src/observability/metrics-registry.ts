@@ -64,7 +64,7 @@ function counter(
     collect() {
       this.reset();
       fill((labels, value) => {
-        if (value > 0) this.inc(labels, value);
+        if (value >= 0) this.inc(labels, value);
       });
     },
   });

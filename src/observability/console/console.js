@@ -73,6 +73,7 @@ function draw(chart) {
   chart.draws++;
   canvas.dataset.draws = String(chart.draws);
   canvas.dataset.points = String(chart.series[0].length);
+  canvas.dataset.max = String(Math.max(0, ...chart.series.flat()));
 }
 
 function showValue(id, text) {
