@@ -23,6 +23,8 @@ export function runAuditCommand(args: readonly string[]): number {
     process.stdout.write(`${file}: ${result.lines} lines, hash chain intact\n`);
     return 0;
   }
-  process.stdout.write(`${file}: hash chain broken at line ${result.brokenLine}: ${result.reason}\n`);
+  process.stdout.write(
+    `${file}: hash chain broken at line ${result.brokenLine}: ${result.reason}\n`,
+  );
   return 1;
 }

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import type { Normalizer } from './support/differential';
 import { RawClient } from './support/raw-client';
 import { findReplyEnd } from './support/resp';
 import type { ServerProcess } from './support/servers';

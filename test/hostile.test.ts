@@ -25,7 +25,10 @@ async function assertServing(port: number, password?: string): Promise<void> {
 }
 
 /** Sends raw bytes and returns everything the server sends until it closes or goes quiet. */
-async function sendRaw(port: number, bytes: string | Buffer): Promise<{ reply: string; closed: boolean }> {
+async function sendRaw(
+  port: number,
+  bytes: string | Buffer,
+): Promise<{ reply: string; closed: boolean }> {
   const client = await RawClient.connect(port);
   await client.send(bytes).catch(() => undefined);
   const reply = (await client.readUntilQuiet(300, 5000).catch(() => Buffer.alloc(0))).toString();
@@ -92,7 +95,10 @@ describe('malformed and oversized requests', () => {
     const chunk = Buffer.alloc(64 * 1024, 'x');
     for (let i = 0; i < 24 && !client.closed; i++) await client.send(chunk).catch(() => undefined);
     await client.waitForClose(3000);
-    const afterCount = infoField(await info(server.port), 'client_query_buffer_limit_disconnections');
+    const afterCount = infoField(
+      await info(server.port),
+      'client_query_buffer_limit_disconnections',
+    );
     assert.equal(afterCount, before + 1);
     await assertServing(server.port);
   });
@@ -127,7 +133,11 @@ describe('clients that never read', () => {
     // From here on the subscriber never reads, so it cannot see the close
     // either: the server's side is checked instead.
     subscriber.pause();
-    const publisher = new Redis({ port: server.port, host: '127.0.0.1', retryStrategy: () => null });
+    const publisher = new Redis({
+      port: server.port,
+      host: '127.0.0.1',
+      retryStrategy: () => null,
+    });
     const message = 'x'.repeat(100 * 1024);
     const disconnected = async () =>
       infoField(await info(server.port), 'client_output_buffer_limit_disconnections') >= 1;
@@ -174,7 +184,9 @@ describe('connection floods', () => {
     assert.ok(refused.length >= 150, `${refused.length} refused`);
     const open = clients.filter((client) => client !== null && !client.closed);
     assert.ok(open.length <= 50);
-    const text = (await refused[0]!.readUntilQuiet(50, 500).catch(() => Buffer.alloc(0))).toString();
+    const text = (
+      await refused[0]!.readUntilQuiet(50, 500).catch(() => Buffer.alloc(0))
+    ).toString();
     assert.ok(text === '' || text.startsWith('-ERR too many connections from this address'), text);
     for (const client of clients) client?.destroy();
     await sleep(200);
@@ -184,7 +196,9 @@ describe('connection floods', () => {
 
   test('connections past maxclients are refused', async () => {
     const server = await startDamselfly({ args: ['--maxclients', '20'] });
-    const clients = await Promise.all(Array.from({ length: 60 }, () => RawClient.connect(server.port)));
+    const clients = await Promise.all(
+      Array.from({ length: 60 }, () => RawClient.connect(server.port)),
+    );
     await sleep(300);
     const refused = clients.filter((client) => client.closed);
     assert.ok(refused.length >= 35, `${refused.length} refused`);
@@ -199,12 +213,17 @@ describe('password guessing', () => {
   test('parallel guesses are delayed while a legitimate client is served', async () => {
     const server = await startDamselfly({
       args: [
-        '--requirepass', 'correct-horse',
-        '--auth-failure-delay', '100',
-        '--auth-failure-delay-max', '1000',
+        '--requirepass',
+        'correct-horse',
+        '--auth-failure-delay',
+        '100',
+        '--auth-failure-delay-max',
+        '1000',
       ],
     });
-    const guessers = await Promise.all(Array.from({ length: 10 }, () => RawClient.connect(server.port)));
+    const guessers = await Promise.all(
+      Array.from({ length: 10 }, () => RawClient.connect(server.port)),
+    );
     const started = Date.now();
     const guesses = guessers.map(async (client, index) => {
       for (let i = 0; i < 3; i++) {
@@ -237,8 +256,12 @@ describe('expensive and protected commands', () => {
     }
     await admin.call('ACL', 'SETUSER', 'app', 'on', '>pw', 'role:readwrite');
     const app = new Redis({
-      port: server.port, host: '127.0.0.1', username: 'app', password: 'pw',
-      retryStrategy: () => null, enableReadyCheck: false,
+      port: server.port,
+      host: '127.0.0.1',
+      username: 'app',
+      password: 'pw',
+      retryStrategy: () => null,
+      enableReadyCheck: false,
     });
     await assert.rejects(
       app.keys('*'),

@@ -90,11 +90,17 @@ describe('roles', () => {
   test('ACL SAVE and LOAD keep roles and rate limits', async () => {
     const dir = makeTempDir();
     const aclfile = path.join(dir, 'users.acl');
-    fs.writeFileSync(aclfile, 'role ops ~app:* +@read\nuser ann on >pw role:ops ratelimit:50/100\n');
+    fs.writeFileSync(
+      aclfile,
+      'role ops ~app:* +@read\nuser ann on >pw role:ops ratelimit:50/100\n',
+    );
     const server = await startDamselfly({ args: ['--aclfile', aclfile] });
     const admin = await connect(server.port);
     const users = (await send(admin, 'ACL', 'LIST')) as string[];
-    assert.ok(users.some((line) => line.endsWith('role:ops ratelimit:50/100')), users.join('\n'));
+    assert.ok(
+      users.some((line) => line.endsWith('role:ops ratelimit:50/100')),
+      users.join('\n'),
+    );
     assert.equal(await send(admin, 'ACL', 'SETUSER', 'bob', 'on', 'nopass', 'role:admin'), 'OK');
     assert.equal(await send(admin, 'ACL', 'SAVE'), 'OK');
     const saved = fs.readFileSync(aclfile, 'latin1');
@@ -276,7 +282,9 @@ describe('audit log', () => {
       assert.ok(!text.includes(secret), `the audit log leaks ${secret}`);
     }
     const verify = (target: string) =>
-      spawnSync(process.execPath, [DAMSELFLY_ENTRY, 'audit', 'verify', target], { encoding: 'utf8' });
+      spawnSync(process.execPath, [DAMSELFLY_ENTRY, 'audit', 'verify', target], {
+        encoding: 'utf8',
+      });
     const intact = verify(file);
     assert.equal(intact.status, 0, intact.stdout + intact.stderr);
     assert.match(intact.stdout, /hash chain intact/);
@@ -352,20 +360,27 @@ describe('CL.THROTTLE', () => {
     const first = await send(client, 'CL.THROTTLE', 'user1', '15', '30', '60');
     assert.deepEqual(first, [0, 16, 15, -1, 2]);
     const replies: unknown[] = [];
-    for (let i = 0; i < 16; i++) replies.push(await send(client, 'CL.THROTTLE', 'user1', '15', '30', '60'));
+    for (let i = 0; i < 16; i++)
+      replies.push(await send(client, 'CL.THROTTLE', 'user1', '15', '30', '60'));
     const last = replies[replies.length - 1] as number[];
     assert.equal(last[0], 1, 'the 17th request within the burst is limited');
     assert.equal(last[2], 0);
     assert.ok(last[3] >= 1, `retry_after ${last[3]}`);
     assert.ok(last[3] <= 2, `retry_after ${last[3]}`);
     // A quantity above the burst is refused for good: retry_after is -1.
-    assert.deepEqual(await send(client, 'CL.THROTTLE', 'user2', '0', '1', '1', '5'), [1, 1, 1, -1, 0]);
+    assert.deepEqual(
+      await send(client, 'CL.THROTTLE', 'user2', '0', '1', '1', '5'),
+      [1, 1, 1, -1, 0],
+    );
     assert.equal(
       await send(client, 'CL.THROTTLE', 'user3', '1', '0', '60'),
       'ERR CL.THROTTLE needs count_per_period and period of at least 1, and max_burst and ' +
         'quantity of at least 0',
     );
-    assert.equal(await send(client, 'CL.THROTTLE', 'user3', 'x', '1', '60'), 'ERR value is not an integer or out of range');
+    assert.equal(
+      await send(client, 'CL.THROTTLE', 'user3', 'x', '1', '60'),
+      'ERR value is not an integer or out of range',
+    );
     assert.match(String(await send(client, 'CL.THROTTLE', 'u')), /wrong number of arguments/);
     await send(client, 'LPUSH', 'list1', 'a');
     assert.match(String(await send(client, 'CL.THROTTLE', 'list1', '1', '1', '1')), /^WRONGTYPE/);
@@ -378,10 +393,14 @@ describe('CL.THROTTLE', () => {
 
 describe('audit verify command line', () => {
   test('usage errors exit with 2', () => {
-    const result = spawnSync(process.execPath, [DAMSELFLY_ENTRY, 'audit', 'check'], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [DAMSELFLY_ENTRY, 'audit', 'check'], {
+      encoding: 'utf8',
+    });
     assert.equal(result.status, 2);
     assert.match(result.stderr, /usage: damselfly audit verify FILE/);
-    const output = execFileSync(process.execPath, [DAMSELFLY_ENTRY, '--help'], { encoding: 'utf8' });
+    const output = execFileSync(process.execPath, [DAMSELFLY_ENTRY, '--help'], {
+      encoding: 'utf8',
+    });
     assert.match(output, /damselfly audit verify FILE/);
   });
 });

@@ -32,10 +32,34 @@ function openssl(dir: string, ...args: string[]): void {
 
 /** Signs a certificate for `name` with the test CA; returns [cert, key] file paths. */
 function signed(dir: string, name: string, cn: string, extensions?: string): [string, string] {
-  openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`,
-    '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-  const args = ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key',
-    '-CAcreateserial', '-out', `${name}.crt`, '-days', '2'];
+  openssl(
+    dir,
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    `/CN=${cn}`,
+  );
+  const args = [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '2',
+  ];
   if (extensions !== undefined) {
     fs.writeFileSync(path.join(dir, `${name}.ext`), extensions);
     args.push('-extfile', `${name}.ext`);
@@ -46,26 +70,49 @@ function signed(dir: string, name: string, cn: string, extensions?: string): [st
 
 function makeCertificates(): Certificates {
   const dir = makeTempDir('damselfly-tls-');
-  openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key',
-    '-out', 'ca.crt', '-days', '2', '-subj', '/CN=Damselfly Test CA');
+  openssl(
+    dir,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Damselfly Test CA',
+  );
   const san = 'subjectAltName=DNS:localhost,IP:127.0.0.1\n';
   const [serverCert, serverKey] = signed(dir, 'server', 'localhost', san);
   const [otherServerCert, otherServerKey] = signed(dir, 'server2', 'localhost', san);
   const [clientCert, clientKey] = signed(dir, 'client', 'alice');
   return {
-    dir, ca: path.join(dir, 'ca.crt'), serverCert, serverKey, clientCert, clientKey,
-    otherServerCert, otherServerKey,
+    dir,
+    ca: path.join(dir, 'ca.crt'),
+    serverCert,
+    serverKey,
+    clientCert,
+    clientKey,
+    otherServerCert,
+    otherServerKey,
   };
 }
 
 /** Returns the serial number of the certificate a TLS server presents now. */
 function presentedSerial(port: number, ca: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ port, host: '127.0.0.1', ca: fs.readFileSync(ca), servername: 'localhost' }, () => {
-      const serial = socket.getPeerCertificate().serialNumber;
-      socket.destroy();
-      resolve(serial);
-    });
+    const socket = tls.connect(
+      { port, host: '127.0.0.1', ca: fs.readFileSync(ca), servername: 'localhost' },
+      () => {
+        const serial = socket.getPeerCertificate().serialNumber;
+        socket.destroy();
+        resolve(serial);
+      },
+    );
     socket.on('error', reject);
   });
 }
@@ -87,11 +134,16 @@ describe('TLS', () => {
     const tlsPort = await findFreePort();
     const server = await startDamselfly({
       args: [
-        '--tls-port', String(tlsPort),
-        '--tls-cert-file', certs.serverCert,
-        '--tls-key-file', certs.serverKey,
-        '--tls-ca-cert-file', certs.ca,
-        '--tls-auth-clients', authClients,
+        '--tls-port',
+        String(tlsPort),
+        '--tls-cert-file',
+        certs.serverCert,
+        '--tls-key-file',
+        certs.serverKey,
+        '--tls-ca-cert-file',
+        certs.ca,
+        '--tls-auth-clients',
+        authClients,
         ...extra,
       ],
     });
@@ -158,8 +210,12 @@ describe('TLS', () => {
       const { tlsPort } = await startTls(mode);
       const node = createClient({
         socket: {
-          port: tlsPort, host: '127.0.0.1', tls: true, servername: 'localhost',
-          ca: fs.readFileSync(certs.ca), reconnectStrategy: false,
+          port: tlsPort,
+          host: '127.0.0.1',
+          tls: true,
+          servername: 'localhost',
+          ca: fs.readFileSync(certs.ca),
+          reconnectStrategy: false,
         },
       });
       await node.connect();
@@ -194,7 +250,12 @@ describe('TLS', () => {
     const plain = plainClient(server.port);
     await plain.connect();
     const reply = await plain.call(
-      'CONFIG', 'SET', 'tls-cert-file', certs.otherServerCert, 'tls-key-file', certs.otherServerKey,
+      'CONFIG',
+      'SET',
+      'tls-cert-file',
+      certs.otherServerCert,
+      'tls-key-file',
+      certs.otherServerKey,
     );
     assert.equal(reply, 'OK');
     const afterReload = await presentedSerial(tlsPort, certs.ca);
@@ -216,10 +277,17 @@ describe('TLS', () => {
     const { tlsPort } = await startTls('no');
     await assert.rejects(
       new Promise((resolve, reject) => {
-        const socket = tls.connect({
-          port: tlsPort, host: '127.0.0.1', ca: fs.readFileSync(certs.ca),
-          servername: 'localhost', maxVersion: 'TLSv1.1', minVersion: 'TLSv1',
-        }, () => resolve(socket));
+        const socket = tls.connect(
+          {
+            port: tlsPort,
+            host: '127.0.0.1',
+            ca: fs.readFileSync(certs.ca),
+            servername: 'localhost',
+            maxVersion: 'TLSv1.1',
+            minVersion: 'TLSv1',
+          },
+          () => resolve(socket),
+        );
         socket.on('error', reject);
       }),
     );

@@ -79,19 +79,56 @@ describe('blocking pops against redis-server', { skip: redisServerSkipReason() }
   after(stopAllServers);
 
   const cases: [string, string[], string[][]][] = [
-    ['BZPOPMIN woken by ZADD', ['BZPOPMIN', 'a', 'z', '0'],
-      [['ZADD', 'z', '2', 'x', '1', 'y'], ['ZRANGE', 'z', '0', '-1']]],
-    ['BZPOPMAX woken by ZINCRBY', ['BZPOPMAX', 'z', '0'],
-      [['ZINCRBY', 'z', '2.5', 'x'], ['EXISTS', 'z']]],
-    ['BZMPOP woken by ZADD', ['BZMPOP', '0', '2', 'a', 'z', 'MAX', 'COUNT', '2'],
-      [['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c'], ['ZCARD', 'z']]],
-    ['BZPOPMIN woken by ZUNIONSTORE', ['BZPOPMIN', 'dst', '0'],
-      [['ZADD', 'src', '1', 'a', '2', 'b'], ['ZUNIONSTORE', 'dst', '1', 'src'],
-        ['ZRANGE', 'dst', '0', '-1']]],
-    ['BZPOPMIN woken by ZRANGESTORE', ['BZPOPMIN', 'dst', '0'],
-      [['ZADD', 'src', '1', 'a', '2', 'b'], ['ZRANGESTORE', 'dst', 'src', '1', '1']]],
-    ['BZPOPMIN ignores a list under the key', ['BZPOPMIN', 'k', '0'],
-      [['LPUSH', 'k', 'v'], ['DEL', 'k'], ['ZADD', 'k', '7', 'm']]],
+    [
+      'BZPOPMIN woken by ZADD',
+      ['BZPOPMIN', 'a', 'z', '0'],
+      [
+        ['ZADD', 'z', '2', 'x', '1', 'y'],
+        ['ZRANGE', 'z', '0', '-1'],
+      ],
+    ],
+    [
+      'BZPOPMAX woken by ZINCRBY',
+      ['BZPOPMAX', 'z', '0'],
+      [
+        ['ZINCRBY', 'z', '2.5', 'x'],
+        ['EXISTS', 'z'],
+      ],
+    ],
+    [
+      'BZMPOP woken by ZADD',
+      ['BZMPOP', '0', '2', 'a', 'z', 'MAX', 'COUNT', '2'],
+      [
+        ['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c'],
+        ['ZCARD', 'z'],
+      ],
+    ],
+    [
+      'BZPOPMIN woken by ZUNIONSTORE',
+      ['BZPOPMIN', 'dst', '0'],
+      [
+        ['ZADD', 'src', '1', 'a', '2', 'b'],
+        ['ZUNIONSTORE', 'dst', '1', 'src'],
+        ['ZRANGE', 'dst', '0', '-1'],
+      ],
+    ],
+    [
+      'BZPOPMIN woken by ZRANGESTORE',
+      ['BZPOPMIN', 'dst', '0'],
+      [
+        ['ZADD', 'src', '1', 'a', '2', 'b'],
+        ['ZRANGESTORE', 'dst', 'src', '1', '1'],
+      ],
+    ],
+    [
+      'BZPOPMIN ignores a list under the key',
+      ['BZPOPMIN', 'k', '0'],
+      [
+        ['LPUSH', 'k', 'v'],
+        ['DEL', 'k'],
+        ['ZADD', 'k', '7', 'm'],
+      ],
+    ],
   ];
 
   for (const [name, wait, wake] of cases) {
@@ -110,8 +147,10 @@ describe('blocking pops against redis-server', { skip: redisServerSkipReason() }
       try {
         const started = Date.now();
         assert.equal((await client.call(['BZPOPMIN', 'none', '0.1'])).toString(), '*-1\r\n');
-        assert.equal((await client.call(['BZMPOP', '0.05', '1', 'none', 'MIN'])).toString(),
-          '*-1\r\n');
+        assert.equal(
+          (await client.call(['BZMPOP', '0.05', '1', 'none', 'MIN'])).toString(),
+          '*-1\r\n',
+        );
         assert.ok(Date.now() - started >= 140);
       } finally {
         client.destroy();
@@ -129,12 +168,18 @@ describe('blocking pops against redis-server', { skip: redisServerSkipReason() }
       await second.send(encode(['BZPOPMAX', 'q', '0']));
       await waitForBlocked(damselfly.port, 2);
       await writer.call(['ZADD', 'q', '1', 'low', '2', 'mid', '3', 'high']);
-      assert.equal((await first.readReply()).toString(),
-        '*3\r\n$1\r\nq\r\n$3\r\nlow\r\n$1\r\n1\r\n');
-      assert.equal((await second.readReply()).toString(),
-        '*3\r\n$1\r\nq\r\n$4\r\nhigh\r\n$1\r\n3\r\n');
-      assert.equal((await writer.call(['ZRANGE', 'q', '0', '-1'])).toString(),
-        '*1\r\n$3\r\nmid\r\n');
+      assert.equal(
+        (await first.readReply()).toString(),
+        '*3\r\n$1\r\nq\r\n$3\r\nlow\r\n$1\r\n1\r\n',
+      );
+      assert.equal(
+        (await second.readReply()).toString(),
+        '*3\r\n$1\r\nq\r\n$4\r\nhigh\r\n$1\r\n3\r\n',
+      );
+      assert.equal(
+        (await writer.call(['ZRANGE', 'q', '0', '-1'])).toString(),
+        '*1\r\n$3\r\nmid\r\n',
+      );
     } finally {
       first.destroy();
       second.destroy();
@@ -162,8 +207,11 @@ describe('blocking pop journal against redis-server', { skip: redisServerSkipRea
 
   test('a served wait journals ZPOPMIN or ZPOPMAX', async () => {
     for (const server of [damselfly, redis]) {
-      await blockAndWake(server.port, ['BZMPOP', '0', '1', 'w', 'MIN', 'COUNT', '2'],
-        [['ZADD', 'w', '1', 'a', '2', 'b', '3', 'c']]);
+      await blockAndWake(
+        server.port,
+        ['BZMPOP', '0', '1', 'w', 'MIN', 'COUNT', '2'],
+        [['ZADD', 'w', '1', 'a', '2', 'b', '3', 'c']],
+      );
       await blockAndWake(server.port, ['BZPOPMAX', 'w', '0'], [['ZADD', 'w', '1', 'a']]);
     }
     const [ours, theirs] = await Promise.all([
@@ -200,7 +248,13 @@ describe('blocking pops through client libraries', () => {
       const many = waiter.bzmpop(0, 1, 'lib', 'MAX', 'COUNT', 2);
       await waitForBlocked(damselfly.port, 1);
       await writer.zadd('lib', 1, 'a', 2, 'b', 3, 'c');
-      assert.deepEqual(await many, ['lib', [['c', '3'], ['b', '2']]]);
+      assert.deepEqual(await many, [
+        'lib',
+        [
+          ['c', '3'],
+          ['b', '2'],
+        ],
+      ]);
       await writer.set('str', 'v');
       await assert.rejects(waiter.bzpopmin('str', 0), /WRONGTYPE/);
     } finally {
@@ -217,16 +271,27 @@ describe('blocking pops through client libraries', () => {
       await writer.flushAll();
       const popped = waiter.bzPopMin('nr', 0);
       await waitForBlocked(damselfly.port, 1);
-      await writer.zAdd('nr', [{ score: 2.5, value: 'x' }, { score: 3, value: 'y' }]);
+      await writer.zAdd('nr', [
+        { score: 2.5, value: 'x' },
+        { score: 3, value: 'y' },
+      ]);
       assert.deepEqual(await popped, { key: 'nr', value: 'x', score: 2.5 });
       const timedOut = await waiter.bzPopMax('none', 0.05);
       assert.equal(timedOut, null);
       const many = waiter.bzmPop(0, ['empty', 'nr2'], 'MIN', { COUNT: 5 });
       await waitForBlocked(damselfly.port, 1);
-      await writer.zAdd('nr2', [{ score: 3, value: 'y' }, { score: 1, value: 'z' }]);
+      await writer.zAdd('nr2', [
+        { score: 3, value: 'y' },
+        { score: 1, value: 'z' },
+      ]);
       const served = await many;
-      assert.deepEqual(served, { key: 'nr2', elements: [{ value: 'z', score: 1 },
-        { value: 'y', score: 3 }] });
+      assert.deepEqual(served, {
+        key: 'nr2',
+        elements: [
+          { value: 'z', score: 1 },
+          { value: 'y', score: 3 },
+        ],
+      });
     } finally {
       await Promise.all([waiter.quit(), writer.quit()]);
     }

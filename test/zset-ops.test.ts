@@ -46,8 +46,15 @@ describe('sorted set operations against redis-server', { skip: redisServerSkipRe
   test('ZUNION, ZINTER and ZDIFF', async () => {
     const steps: Step[] = [...inputs];
     for (const name of ['ZUNION', 'ZINTER']) {
-      for (const keys of [['a'], ['a', 'b'], ['a', 'b', 'c'], ['a', 's'], ['s', 'ints', 'a'],
-        ['a', 'missing'], ['missing']]) {
+      for (const keys of [
+        ['a'],
+        ['a', 'b'],
+        ['a', 'b', 'c'],
+        ['a', 's'],
+        ['s', 'ints', 'a'],
+        ['a', 'missing'],
+        ['missing'],
+      ]) {
         const head = [name, String(keys.length), ...keys];
         steps.push([...head, 'WITHSCORES']);
         steps.push([...head, 'AGGREGATE', 'MIN', 'WITHSCORES']);
@@ -58,8 +65,15 @@ describe('sorted set operations against redis-server', { skip: redisServerSkipRe
         steps.push(head);
       }
     }
-    const diffInputs = [['a'], ['a', 'b'], ['b', 'a', 'c'], ['a', 's'], ['s', 'a'],
-      ['missing', 'a'], ['a', 'missing']];
+    const diffInputs = [
+      ['a'],
+      ['a', 'b'],
+      ['b', 'a', 'c'],
+      ['a', 's'],
+      ['s', 'a'],
+      ['missing', 'a'],
+      ['a', 'missing'],
+    ];
     for (const keys of diffInputs) {
       steps.push(['ZDIFF', String(keys.length), ...keys, 'WITHSCORES']);
       steps.push(['ZDIFF', String(keys.length), ...keys]);
@@ -284,7 +298,12 @@ describe('sorted set operations against redis-server', { skip: redisServerSkipRe
       ['SET', 'str', 'v'],
       ['ZSCAN', 'str', '0'],
       ['ZSCAN', 'str', '0', 'COUNT', '0'],
-      ...fillZset('big', 300, (i) => `m${i}`, (i) => String(i / 4)),
+      ...fillZset(
+        'big',
+        300,
+        (i) => `m${i}`,
+        (i) => String(i / 4),
+      ),
       { command: ['ZSCAN', 'big', '0', 'COUNT', '1000'], normalize: sortedScan },
       { command: ['ZSCAN', 'big', '0', 'MATCH', '*7', 'COUNT', '1000'], normalize: sortedScan },
     ]);

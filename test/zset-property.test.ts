@@ -44,8 +44,12 @@ function commandArbitrary(): fc.Arbitrary<string[]> {
   const index = fc.integer({ min: -4, max: 4 }).map(String);
   const count = fc.constantFrom('0', '1', '2', '10', '-1');
   const keys = fc.array(anyKey, { minLength: 1, maxLength: 3 });
-  const aggregate = fc.constantFrom([], ['AGGREGATE', 'MIN'], ['AGGREGATE', 'MAX'],
-    ['WEIGHTS', '2', '0.5', '-1']);
+  const aggregate = fc.constantFrom(
+    [],
+    ['AGGREGATE', 'MIN'],
+    ['AGGREGATE', 'MAX'],
+    ['WEIGHTS', '2', '0.5', '-1'],
+  );
 
   return fc.oneof(
     fc.tuple(key, flags, pairs).map(([k, f, p]) => ['ZADD', k, ...f, ...p.flat()]),
@@ -59,8 +63,9 @@ function commandArbitrary(): fc.Arbitrary<string[]> {
     anyKey.map((k) => ['ZCARD', k]),
     fc.tuple(anyKey, bound, bound).map(([k, a, b]) => ['ZCOUNT', k, a, b]),
     fc.tuple(anyKey, index, index).map(([k, a, b]) => ['ZRANGE', k, a, b, 'WITHSCORES']),
-    fc.tuple(anyKey, bound, bound, count).map(([k, a, b, c]) =>
-      ['ZRANGE', k, a, b, 'BYSCORE', 'REV', 'LIMIT', '0', c, 'WITHSCORES']),
+    fc
+      .tuple(anyKey, bound, bound, count)
+      .map(([k, a, b, c]) => ['ZRANGE', k, a, b, 'BYSCORE', 'REV', 'LIMIT', '0', c, 'WITHSCORES']),
     fc.tuple(anyKey, bound, bound).map(([k, a, b]) => ['ZRANGEBYSCORE', k, a, b]),
     fc.tuple(lexBound, lexBound).map(([a, b]) => ['ZRANGEBYLEX', 'lex', a, b]),
     fc.tuple(lexBound, lexBound).map(([a, b]) => ['ZREVRANGEBYLEX', 'lex', a, b]),
@@ -72,12 +77,26 @@ function commandArbitrary(): fc.Arbitrary<string[]> {
     fc.tuple(anyKey, count).map(([k, c]) => ['ZPOPMIN', k, c]),
     anyKey.map((k) => ['ZPOPMAX', k]),
     fc.tuple(keys, count).map(([k, c]) => ['ZMPOP', String(k.length), ...k, 'MAX', 'COUNT', c]),
-    fc.tuple(keys, aggregate).map(([k, a]) =>
-      ['ZUNION', String(k.length), ...k, ...(a[0] === 'WEIGHTS' ? [] : a), 'WITHSCORES']),
+    fc
+      .tuple(keys, aggregate)
+      .map(([k, a]) => [
+        'ZUNION',
+        String(k.length),
+        ...k,
+        ...(a[0] === 'WEIGHTS' ? [] : a),
+        'WITHSCORES',
+      ]),
     fc.tuple(keys).map(([k]) => ['ZINTER', String(k.length), ...k, 'WITHSCORES']),
     fc.tuple(keys).map(([k]) => ['ZDIFF', String(k.length), ...k, 'WITHSCORES']),
-    fc.tuple(key, keys, aggregate).map(([d, k, a]) => ['ZUNIONSTORE', d, String(k.length), ...k,
-      ...(a[0] === 'WEIGHTS' ? ['WEIGHTS', ...a.slice(1, 1 + k.length)] : a)]),
+    fc
+      .tuple(key, keys, aggregate)
+      .map(([d, k, a]) => [
+        'ZUNIONSTORE',
+        d,
+        String(k.length),
+        ...k,
+        ...(a[0] === 'WEIGHTS' ? ['WEIGHTS', ...a.slice(1, 1 + k.length)] : a),
+      ]),
     fc.tuple(key, keys).map(([d, k]) => ['ZINTERSTORE', d, String(k.length), ...k]),
     fc.tuple(key, keys).map(([d, k]) => ['ZDIFFSTORE', d, String(k.length), ...k]),
     keys.map((k) => ['ZINTERCARD', String(k.length), ...k, 'LIMIT', '2']),

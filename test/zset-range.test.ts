@@ -19,14 +19,33 @@ import { fillZset } from './zset-support';
 /** Range queries to run on a set with scores 0..n-1 (and equal scores for the lex ones). */
 function rangeQueries(key: string): Step[] {
   const steps: Step[] = [];
-  for (const [start, stop] of [['0', '-1'], ['1', '3'], ['-3', '-1'], ['-100', '2'], ['5', '2'],
-    ['2', '100'], ['1000', '2000'], ['-1', '-1'], ['0', '0'], ['-1000', '-999']]) {
+  for (const [start, stop] of [
+    ['0', '-1'],
+    ['1', '3'],
+    ['-3', '-1'],
+    ['-100', '2'],
+    ['5', '2'],
+    ['2', '100'],
+    ['1000', '2000'],
+    ['-1', '-1'],
+    ['0', '0'],
+    ['-1000', '-999'],
+  ]) {
     steps.push(['ZRANGE', key, start, stop]);
     steps.push(['ZRANGE', key, start, stop, 'REV', 'WITHSCORES']);
     steps.push(['ZREVRANGE', key, start, stop, 'WITHSCORES']);
   }
-  for (const [min, max] of [['-inf', '+inf'], ['(1', '3'], ['2', '(4'], ['(2', '(2'],
-    ['2', '2'], ['5', '1'], ['100', '200'], ['-inf', '(0'], ['(0', '150']]) {
+  for (const [min, max] of [
+    ['-inf', '+inf'],
+    ['(1', '3'],
+    ['2', '(4'],
+    ['(2', '(2'],
+    ['2', '2'],
+    ['5', '1'],
+    ['100', '200'],
+    ['-inf', '(0'],
+    ['(0', '150'],
+  ]) {
     steps.push(['ZRANGEBYSCORE', key, min, max, 'WITHSCORES']);
     steps.push(['ZREVRANGEBYSCORE', key, max, min]);
     steps.push(['ZRANGE', key, min, max, 'BYSCORE', 'LIMIT', '1', '2']);
@@ -41,8 +60,18 @@ function rangeQueries(key: string): Step[] {
 
 function lexQueries(key: string): Step[] {
   const steps: Step[] = [];
-  for (const [min, max] of [['-', '+'], ['[m1', '(m3'], ['(m1', '[m3'], ['+', '-'], ['-', '-'],
-    ['[m5', '[m5'], ['(m5', '[m5'], ['[zz', '+'], ['-', '[a'], ['[m10', '(m2']]) {
+  for (const [min, max] of [
+    ['-', '+'],
+    ['[m1', '(m3'],
+    ['(m1', '[m3'],
+    ['+', '-'],
+    ['-', '-'],
+    ['[m5', '[m5'],
+    ['(m5', '[m5'],
+    ['[zz', '+'],
+    ['-', '[a'],
+    ['[m10', '(m2'],
+  ]) {
     steps.push(['ZRANGEBYLEX', key, min, max]);
     steps.push(['ZREVRANGEBYLEX', key, max, min]);
     steps.push(['ZRANGE', key, min, max, 'BYLEX', 'LIMIT', '1', '3']);

@@ -147,8 +147,11 @@ describe('formatDouble against redis-server', { skip: redisServerSkipReason() },
     ];
     await client.call(['CONFIG', 'SET', 'zset-max-listpack-entries', '0']);
     const members = values.map((_, i) => `m${i}`);
-    await client.call(['ZADD', 'doubles', ...values.flatMap((value, i) => [
-      value.toExponential(20), members[i]])]);
+    await client.call([
+      'ZADD',
+      'doubles',
+      ...values.flatMap((value, i) => [value.toExponential(20), members[i]]),
+    ]);
     const printed = decodeBulkArray(await client.call(['ZMSCORE', 'doubles', ...members]));
     values.forEach((value, i) => assert.equal(formatDouble(value), printed[i], `${value}`));
   });

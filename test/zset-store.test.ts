@@ -36,8 +36,10 @@ const operation = fc.oneof(
   fc.tuple(fc.constant('remove' as const), fc.nat(), fc.constant('')),
 );
 
-function applyOperations(entries: RankedEntries, operations: typeof operation extends
-  fc.Arbitrary<infer T> ? T[] : never): Entry[] {
+function applyOperations(
+  entries: RankedEntries,
+  operations: typeof operation extends fc.Arbitrary<infer T> ? T[] : never,
+): Entry[] {
   let model: Entry[] = [];
   for (const [kind, value, member] of operations) {
     if (kind === 'insert') {
@@ -83,16 +85,25 @@ for (const [name, create] of [
 
     test('finds score bounds like a linear scan', () => {
       fc.assert(
-        fc.property(fc.array(operation, { maxLength: 300 }), fc.integer({ min: -21, max: 21 }),
+        fc.property(
+          fc.array(operation, { maxLength: 300 }),
+          fc.integer({ min: -21, max: 21 }),
           (operations, bound) => {
             const entries = create();
             const model = applyOperations(entries, operations);
             const first = model.findIndex(([score]) => score >= bound);
             const last = model.map(([score]) => score <= bound).lastIndexOf(true);
             const expectedFirst = first < 0 ? model.length : first;
-            assert.equal(entries.findFirst((score) => score >= bound), expectedFirst);
-            assert.equal(entries.findLast((score) => score <= bound), last);
-          }),
+            assert.equal(
+              entries.findFirst((score) => score >= bound),
+              expectedFirst,
+            );
+            assert.equal(
+              entries.findLast((score) => score <= bound),
+              last,
+            );
+          },
+        ),
         { numRuns: 200 },
       );
     });
@@ -126,7 +137,10 @@ describe('OrderTree at scale', () => {
     const tree = new OrderTree();
     for (let i = 0; i < 5000; i++) tree.insert(i, `m${i}`);
     while (tree.length > 0) tree.removeAt(tree.length >> 1);
-    assert.equal(tree.findFirst(() => true), 0);
+    assert.equal(
+      tree.findFirst(() => true),
+      0,
+    );
     for (let i = 0; i < 300; i++) tree.insert(-i, `n${i}`);
     assert.equal(tree.memberAt(0), 'n299');
     assert.equal(tree.rankOf(0, 'n0'), 299);
@@ -178,21 +192,30 @@ describe('SortedSet', () => {
       const zset = new SortedSet(skiplist);
       for (let i = 0; i < 10; i++) zset.set(`m${i}`, i, LIMITS);
       assert.equal(zset.removeRanks(2, 5), 4);
-      assert.deepEqual(zset.entriesFrom(0, 10, false).map((entry) => entry.member),
-        ['m0', 'm1', 'm6', 'm7', 'm8', 'm9']);
+      assert.deepEqual(
+        zset.entriesFrom(0, 10, false).map((entry) => entry.member),
+        ['m0', 'm1', 'm6', 'm7', 'm8', 'm9'],
+      );
       assert.equal(zset.score('m3'), undefined);
       assert.equal(zset.rank('m6'), 2);
     }
   });
 
   test('removes most of a skiplist by rebuilding it', () => {
-    for (const [start, end] of [[1, 8], [0, 6], [3, 9]]) {
+    for (const [start, end] of [
+      [1, 8],
+      [0, 6],
+      [3, 9],
+    ]) {
       const zset = new SortedSet(true);
       for (let i = 0; i < 10; i++) zset.set(`m${i}`, i, LIMITS);
       assert.equal(zset.removeRanks(start, end), end - start + 1);
       const kept = Array.from({ length: 10 }, (_, i) => i).filter((i) => i < start || i > end);
       const members = zset.entriesFrom(0, 10, false).map((entry) => entry.member);
-      assert.deepEqual(members, kept.map((i) => `m${i}`));
+      assert.deepEqual(
+        members,
+        kept.map((i) => `m${i}`),
+      );
       assert.equal(zset.score(`m${start}`), undefined);
       assert.equal(zset.score(`m${kept[kept.length - 1]}`), kept[kept.length - 1]);
       assert.equal(zset.rank(`m${kept[kept.length - 1]}`), kept.length - 1);

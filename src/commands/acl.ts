@@ -15,7 +15,13 @@ import { buildDefinitions, byName, formatAclFile, splitAclText } from '../securi
 import { ACL_CATEGORIES } from '../security/command-index';
 import { describeChannels, describeCommands, describeKeys } from '../security/describe';
 import { formatRateLimit } from '../security/rate-limit';
-import { ACL_OK, DENIED_CHANNEL, DENIED_KEY, lastDeniedIndex, type Selector } from '../security/selector';
+import {
+  ACL_OK,
+  DENIED_CHANNEL,
+  DENIED_KEY,
+  lastDeniedIndex,
+  type Selector,
+} from '../security/selector';
 import type { User } from '../security/user';
 import { parseInteger } from './arguments';
 import { writeSubcommandHelp } from './command-info';
@@ -234,7 +240,11 @@ function aclGenPass(client: Client, args: string[]): void {
   const bits = args.length > 2 ? parseInteger(args[2]) : DEFAULT_PASSWORD_BITS;
   if (bits <= 0 || bits > MAX_PASSWORD_BITS) throw new CommandError(ERR.aclGenpassBits);
   const digits = Math.ceil(bits / 4);
-  client.reply.bulk(randomBytes(Math.ceil(digits / 2)).toString('hex').slice(0, digits));
+  client.reply.bulk(
+    randomBytes(Math.ceil(digits / 2))
+      .toString('hex')
+      .slice(0, digits),
+  );
 }
 
 /** ACL SAVE: writes every role and user to `aclfile` (mode 0600, replaced atomically); OK. */
@@ -269,7 +279,10 @@ function aclLoad(client: Client): void {
   const path = server.config.string('aclfile');
   if (path === '') throw new CommandError(ERR.aclNoFile);
   loadAclFile(client, path);
-  server.security.audit?.record('acl.load', { by: client.user, addr: client.transport.remoteAddress });
+  server.security.audit?.record('acl.load', {
+    by: client.user,
+    addr: client.transport.remoteAddress,
+  });
   client.reply.ok();
 }
 

@@ -28,8 +28,13 @@ function popName(end: End): string {
 }
 
 /** Removes and returns up to `count` entries from one end, with events and dirty counts. */
-function popEntries(client: Client, key: string, zset: SortedSet, count: number,
-  end: End): ScoredMember[] {
+function popEntries(
+  client: Client,
+  key: string,
+  zset: SortedSet,
+  count: number,
+  end: End,
+): ScoredMember[] {
   const size = zset.size();
   const popped = Math.min(count, size);
   const fromMax = end === 'max';
@@ -198,28 +203,78 @@ function bzmpop(client: Client, args: string[]): void {
 const SHARED = { categories: ['sortedset'], group: 'sorted-set' };
 
 export const zsetPopCommands: RegisteredCommand[] = [
-  command({ name: 'zpopmin', arity: -2, ...SHARED, flags: ['write', 'fast'], keys: [1, 1, 1],
-    since: '5.0.0', complexity: 'O(log(N)*M)', handler: zpopmin,
-    summary: 'Removes and returns the members with the lowest scores in a sorted set.' }),
-  command({ name: 'zpopmax', arity: -2, ...SHARED, flags: ['write', 'fast'], keys: [1, 1, 1],
-    since: '5.0.0', complexity: 'O(log(N)*M)', handler: zpopmax,
-    summary: 'Removes and returns the members with the highest scores in a sorted set.' }),
-  command({ name: 'zmpop', arity: -4, ...SHARED, flags: ['write'], since: '7.0.0',
-    complexity: 'O(K) + O(M*log(N))', handler: zmpop, findKeys: (args) => numkeysKeys(args, 1),
-    summary: 'Removes and returns members with the lowest or highest scores from the first ' +
-      'non-empty sorted set.' }),
-  command({ name: 'bzpopmin', arity: -3, ...SHARED,
-    flags: ['write', 'noscript', 'blocking', 'fast'], keys: [1, -2, 1], since: '5.0.0',
-    complexity: 'O(log(N))', handler: bzpopmin,
-    summary: 'Removes and returns the member with the lowest score from one of several ' +
-      'sorted sets, or blocks until one is available.' }),
-  command({ name: 'bzpopmax', arity: -3, ...SHARED,
-    flags: ['write', 'noscript', 'blocking', 'fast'], keys: [1, -2, 1], since: '5.0.0',
-    complexity: 'O(log(N))', handler: bzpopmax,
-    summary: 'Removes and returns the member with the highest score from one of several ' +
-      'sorted sets, or blocks until one is available.' }),
-  command({ name: 'bzmpop', arity: -5, ...SHARED, flags: ['write', 'blocking'], since: '7.0.0',
-    complexity: 'O(K) + O(M*log(N))', handler: bzmpop, findKeys: (args) => numkeysKeys(args, 2),
-    summary: 'Removes and returns members with the lowest or highest scores from the first ' +
-      'non-empty sorted set, or blocks until one is available.' }),
+  command({
+    name: 'zpopmin',
+    arity: -2,
+    ...SHARED,
+    flags: ['write', 'fast'],
+    keys: [1, 1, 1],
+    since: '5.0.0',
+    complexity: 'O(log(N)*M)',
+    handler: zpopmin,
+    summary: 'Removes and returns the members with the lowest scores in a sorted set.',
+  }),
+  command({
+    name: 'zpopmax',
+    arity: -2,
+    ...SHARED,
+    flags: ['write', 'fast'],
+    keys: [1, 1, 1],
+    since: '5.0.0',
+    complexity: 'O(log(N)*M)',
+    handler: zpopmax,
+    summary: 'Removes and returns the members with the highest scores in a sorted set.',
+  }),
+  command({
+    name: 'zmpop',
+    arity: -4,
+    ...SHARED,
+    flags: ['write'],
+    since: '7.0.0',
+    complexity: 'O(K) + O(M*log(N))',
+    handler: zmpop,
+    findKeys: (args) => numkeysKeys(args, 1),
+    summary:
+      'Removes and returns members with the lowest or highest scores from the first ' +
+      'non-empty sorted set.',
+  }),
+  command({
+    name: 'bzpopmin',
+    arity: -3,
+    ...SHARED,
+    flags: ['write', 'noscript', 'blocking', 'fast'],
+    keys: [1, -2, 1],
+    since: '5.0.0',
+    complexity: 'O(log(N))',
+    handler: bzpopmin,
+    summary:
+      'Removes and returns the member with the lowest score from one of several ' +
+      'sorted sets, or blocks until one is available.',
+  }),
+  command({
+    name: 'bzpopmax',
+    arity: -3,
+    ...SHARED,
+    flags: ['write', 'noscript', 'blocking', 'fast'],
+    keys: [1, -2, 1],
+    since: '5.0.0',
+    complexity: 'O(log(N))',
+    handler: bzpopmax,
+    summary:
+      'Removes and returns the member with the highest score from one of several ' +
+      'sorted sets, or blocks until one is available.',
+  }),
+  command({
+    name: 'bzmpop',
+    arity: -5,
+    ...SHARED,
+    flags: ['write', 'blocking'],
+    since: '7.0.0',
+    complexity: 'O(K) + O(M*log(N))',
+    handler: bzmpop,
+    findKeys: (args) => numkeysKeys(args, 2),
+    summary:
+      'Removes and returns members with the lowest or highest scores from the first ' +
+      'non-empty sorted set, or blocks until one is available.',
+  }),
 ];

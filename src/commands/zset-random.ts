@@ -93,16 +93,16 @@ function zscan(client: Client, args: string[]): void {
   const scores = zset.scoreMap();
   let page: { cursor: string; items: [string, number][] };
   if (scores === null) {
-    const items = zset.entriesFrom(0, zset.size(), false).map(
-      (entry): [string, number] => [entry.member, entry.score],
-    );
+    const items = zset
+      .entriesFrom(0, zset.size(), false)
+      .map((entry): [string, number] => [entry.member, entry.score]);
     page = { cursor: '0', items };
   } else {
     page = scanMap(scores as Map<string, number>, cursor, options.count);
   }
   const pattern = options.pattern;
-  const items = pattern === null ? page.items : page.items.filter(([member]) =>
-    globMatch(pattern, member));
+  const items =
+    pattern === null ? page.items : page.items.filter(([member]) => globMatch(pattern, member));
   client.reply.array(2);
   client.reply.bulk(page.cursor);
   client.reply.array(items.length * 2);
@@ -113,12 +113,28 @@ function zscan(client: Client, args: string[]): void {
 }
 
 export const zsetRandomCommands: RegisteredCommand[] = [
-  command({ name: 'zrandmember', arity: -2, flags: ['readonly'], keys: [1, 1, 1],
-    categories: ['sortedset'], group: 'sorted-set', since: '6.2.0',
-    complexity: 'O(N) where N is the number of members returned', handler: zrandmember,
-    summary: 'Returns one or more random members from a sorted set.' }),
-  command({ name: 'zscan', arity: -3, flags: ['readonly'], keys: [1, 1, 1],
-    categories: ['sortedset'], group: 'sorted-set', since: '2.8.0',
-    complexity: 'O(1) for every call. O(N) for a complete iteration.', handler: zscan,
-    summary: 'Iterates over members and scores of a sorted set.' }),
+  command({
+    name: 'zrandmember',
+    arity: -2,
+    flags: ['readonly'],
+    keys: [1, 1, 1],
+    categories: ['sortedset'],
+    group: 'sorted-set',
+    since: '6.2.0',
+    complexity: 'O(N) where N is the number of members returned',
+    handler: zrandmember,
+    summary: 'Returns one or more random members from a sorted set.',
+  }),
+  command({
+    name: 'zscan',
+    arity: -3,
+    flags: ['readonly'],
+    keys: [1, 1, 1],
+    categories: ['sortedset'],
+    group: 'sorted-set',
+    since: '2.8.0',
+    complexity: 'O(1) for every call. O(N) for a complete iteration.',
+    handler: zscan,
+    summary: 'Iterates over members and scores of a sorted set.',
+  }),
 ];

@@ -26,7 +26,10 @@ interface ClientAuthentication {
 }
 
 /** Creates the TLS server; throws TlsSetupError when the settings cannot be used. */
-export function createTlsServer(server: Server, onSecure: (socket: tls.TLSSocket) => void): tls.Server {
+export function createTlsServer(
+  server: Server,
+  onSecure: (socket: tls.TLSSocket) => void,
+): tls.Server {
   const options = secureContextOptions(server.config);
   const tlsServer = tls.createServer(options, onSecure);
   applyClientAuthentication(server, tlsServer);

@@ -41,7 +41,11 @@ export function splitAclText(text: string, label: string, errors: string[]): Acl
  * Every error is collected, as `source: reason.`, so that one message can
  * list them all; the caller applies nothing when there is any.
  */
-export function buildDefinitions(acl: Acl, lines: readonly AclLine[], errors: string[]): AclDefinitions {
+export function buildDefinitions(
+  acl: Acl,
+  lines: readonly AclLine[],
+  errors: string[],
+): AclDefinitions {
   const roles = new Map([...acl.roles].filter(([, role]) => role.builtIn));
   const users = new Map<string, User>();
   for (const { words, source } of lines) {

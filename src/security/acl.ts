@@ -133,7 +133,8 @@ export class Acl {
   #isUnrestricted(user: User): boolean {
     if (user.checkedVersion !== this.#version) {
       user.unrestricted =
-        user.root.unrestricted || user.selectors.some((selector) => selector.unrestricted) ||
+        user.root.unrestricted ||
+        user.selectors.some((selector) => selector.unrestricted) ||
         user.roles.some((role) => role.selector.unrestricted);
       user.checkedVersion = this.#version;
     }
@@ -290,7 +291,12 @@ export class Acl {
   #position = 0;
 
   /** Checks one selector; on a denial, keeps it when it is more relevant than the last. */
-  #allows(selector: Selector, spec: RegisteredCommand, id: number, args: readonly string[]): boolean {
+  #allows(
+    selector: Selector,
+    spec: RegisteredCommand,
+    id: number,
+    args: readonly string[],
+  ): boolean {
     const result = selector.check(spec, id, args);
     if (result === ACL_OK) return true;
     const index = lastDeniedIndex();

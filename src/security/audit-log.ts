@@ -40,7 +40,12 @@ export class AuditLog {
   /** Queues one event; `fields` must hold no secret (passwords are never passed here). */
   record(event: string, fields: Record<string, unknown> = {}): void {
     if (this.#closed) return;
-    const line = JSON.stringify({ prev: this.#previous, time: new Date().toISOString(), event, ...fields });
+    const line = JSON.stringify({
+      prev: this.#previous,
+      time: new Date().toISOString(),
+      event,
+      ...fields,
+    });
     this.#previous = hashLine(line);
     this.#pending.push(`${line}\n`);
     if (!this.#writing) this.#writeNext();
@@ -90,7 +95,10 @@ function lastLineHash(fd: number): string {
   const length = Math.min(size, TAIL_BYTES);
   const buffer = Buffer.alloc(length);
   readSync(fd, buffer, 0, length, size - length);
-  const lines = buffer.toString('utf8').split('\n').filter((line) => line !== '');
+  const lines = buffer
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line !== '');
   return lines.length === 0 ? GENESIS_HASH : hashLine(lines[lines.length - 1]);
 }
 
@@ -128,4 +136,3 @@ function checkLine(line: string, expected: string): string {
   if (prev !== expected) return 'its "prev" hash does not match the line before it';
   return '';
 }
-

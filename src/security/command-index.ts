@@ -60,7 +60,9 @@ export class CommandIndex {
     for (const spec of table) this.#addCommand(spec);
     this.keyAccess = Uint8Array.from(this.#rows, keyAccessOf);
     this.channelArguments = Uint8Array.from(this.#rows, channelArgumentsOf);
-    this.alwaysAllowed = Uint8Array.from(this.#rows, (row) => (row.flags.includes('no_auth') ? 1 : 0));
+    this.alwaysAllowed = Uint8Array.from(this.#rows, (row) =>
+      row.flags.includes('no_auth') ? 1 : 0,
+    );
     this.checksKeys = Uint8Array.from(this.#rows, (row) => (hasKeyArguments(row) ? 1 : 0));
   }
 

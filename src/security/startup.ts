@@ -28,7 +28,10 @@ export function takeSecurityDirectives(
 ): Directive[] {
   return directives.filter((directive) => {
     if (directive.name === 'user' || directive.name === 'role') {
-      into.aclLines.push({ words: [directive.name, ...directive.values], source: directive.source });
+      into.aclLines.push({
+        words: [directive.name, ...directive.values],
+        source: directive.source,
+      });
       return false;
     }
     if (directive.name === 'rename-command') {
@@ -51,7 +54,8 @@ export function applyRenames(server: Server, renames: readonly Directive[]): voi
     }
     const [from, to] = [values[0].toLowerCase(), values[1].toLowerCase()];
     const spec = server.commands.get(from);
-    if (spec === undefined) throw new SecuritySetupError(`${source}: no such command '${values[0]}'`);
+    if (spec === undefined)
+      throw new SecuritySetupError(`${source}: no such command '${values[0]}'`);
     if (to !== '' && server.commands.has(to)) {
       throw new SecuritySetupError(`${source}: a command named '${values[1]}' already exists`);
     }

@@ -5,7 +5,12 @@
 import { hashPassword } from './passwords';
 import { describeSelector } from './describe';
 import type { CommandIndex } from './command-index';
-import { formatRateLimit, parseRateLimit, RateLimitSyntaxError, type RateLimit } from './rate-limit';
+import {
+  formatRateLimit,
+  parseRateLimit,
+  RateLimitSyntaxError,
+  type RateLimit,
+} from './rate-limit';
 import { applySelectorText, RuleError, RULE_REASONS, Selector } from './selector';
 
 const HASH_FORMAT = /^[0-9a-f]{64}$/;
@@ -57,7 +62,9 @@ export class Role {
   /** The rules that rebuild this role, as ACL ROLE LIST and ACL SAVE write them. */
   describe(): string {
     const rules = describeSelector(this.selector);
-    return this.rateLimit === null ? rules : `${rules} ratelimit:${formatRateLimit(this.rateLimit)}`;
+    return this.rateLimit === null
+      ? rules
+      : `${rules} ratelimit:${formatRateLimit(this.rateLimit)}`;
   }
 }
 

@@ -277,7 +277,8 @@ export class SortedSet implements CollectionValue {
       return true;
     };
     let left = start;
-    if (start > 0) this.#entries.walk(0, false, (member, score) => keep(member, score) && --left > 0);
+    if (start > 0)
+      this.#entries.walk(0, false, (member, score) => keep(member, score) && --left > 0);
     this.#entries.walk(end + 1, false, keep);
     this.#entries = tree;
     this.#scores = scores;
@@ -353,8 +354,10 @@ export function zsetLimits(config: Config): ListpackLimits {
  * Builds a sorted set from stored entries (a snapshot or RESTORE). As when
  * Redis loads one, it is a listpack exactly when it fits the limits.
  */
-export function zsetFromEntries(entries: Iterable<[string, number]>, limits: ListpackLimits):
-  SortedSet {
+export function zsetFromEntries(
+  entries: Iterable<[string, number]>,
+  limits: ListpackLimits,
+): SortedSet {
   const zset = new SortedSet();
   for (const [member, score] of entries) zset.set(member, score, limits);
   return zset;

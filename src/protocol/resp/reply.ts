@@ -112,11 +112,15 @@ function splitExponential(text: string): { digits: string; exponent: number } {
 }
 
 /** Keeps 17 digits, adding one when `up`; a carry past the first digit raises the exponent. */
-function roundDigits(digits: string, exponent: number, up: boolean):
-  { digits: string; exponent: number } {
+function roundDigits(
+  digits: string,
+  exponent: number,
+  up: boolean,
+): { digits: string; exponent: number } {
   let head = digits.slice(0, G17_DIGITS);
   if (up) head = incrementDigits(head);
-  if (head.length > G17_DIGITS) return { digits: head.slice(0, G17_DIGITS), exponent: exponent + 1 };
+  if (head.length > G17_DIGITS)
+    return { digits: head.slice(0, G17_DIGITS), exponent: exponent + 1 };
   return { digits: head, exponent };
 }
 
