@@ -79,10 +79,18 @@ describe('score arguments', () => {
     assert.equal(parseScore('0x10'), 16);
   });
 
-  test('score ranges accept a bare "(" as an exclusive 0', () => {
-    const range = parseScoreRange('(', '');
-    assert.deepEqual(range, { min: 0, max: 0, minExclusive: true, maxExclusive: false });
+  test('score ranges reject a bare "(" and the empty string', () => {
+    for (const bound of ['(', '', '(\x00']) {
+      assert.throws(() => parseScoreRange(bound, '2'), /ERR min or max is not a float/, bound);
+      assert.throws(() => parseScoreRange('1', bound), /ERR min or max is not a float/, bound);
+    }
     assert.throws(() => parseScoreRange('((1', '2'), /ERR min or max is not a float/);
+    assert.deepEqual(parseScoreRange('(0', '2'), {
+      min: 0,
+      max: 2,
+      minExclusive: true,
+      maxExclusive: false,
+    });
   });
 
   test('member ranges take -, +, [ and (', () => {

@@ -295,8 +295,6 @@ describe('sorted set commands against redis-server', { skip: redisServerSkipReas
       ['ZCOUNT', 'z', '2', '2'],
       ['ZCOUNT', 'z', '(2', '2'],
       ['ZCOUNT', 'z', '3', '1'],
-      ['ZCOUNT', 'z', '(', '3'],
-      ['ZCOUNT', 'z', '', '1'],
       ['ZCOUNT', 'z', 'a', '1'],
       ['ZCOUNT', 'z', '1', 'nan'],
       ['ZCOUNT', 'missing', '1', '2'],
@@ -319,9 +317,9 @@ describe('sorted set commands against redis-server', { skip: redisServerSkipReas
   });
 
   test('score and member ranges parse like Redis', async () => {
+    // A bare "(" and "" are left out: Redis 7.0 reads them as 0, a bug that
+    // Damselfly does not copy (see the range bound tests in zset-score).
     const bounds = [
-      '(',
-      '',
       ' 1',
       '( 1',
       '  (2',
@@ -338,7 +336,6 @@ describe('sorted set commands against redis-server', { skip: redisServerSkipReas
       'inf',
       'abc',
       '1\x00junk',
-      '(\x00',
     ];
     const steps: Step[] = [['ZADD', 'z', '-1', 'n', '0', 'zero', '1', 'a', '2', 'b', '16', 'c']];
     for (const bound of bounds) {

@@ -127,13 +127,16 @@ function endsCString(text: string, end: number): boolean {
 
 /**
  * Parses one end of a score range: a number, or "(" and a number for an
- * exclusive bound. As in Redis, a bare "(" is an exclusive 0 and the empty
- * string is 0, because strtod reads nothing and stops at the end.
+ * exclusive bound. A bare "(" and the empty string are errors. Redis 7.0
+ * reads them as 0 (strtod reads nothing and stops at the end), a bug fixed
+ * in later releases; Damselfly follows the fix.
  */
 function parseScoreBound(text: string): { value: number; exclusive: boolean } {
   const exclusive = text[0] === '(';
-  const parsed = strtod(text, exclusive ? 1 : 0);
-  if (!endsCString(text, parsed.end) || Number.isNaN(parsed.value)) {
+  const start = exclusive ? 1 : 0;
+  const parsed = strtod(text, start);
+  const empty = parsed.end === start;
+  if (empty || !endsCString(text, parsed.end) || Number.isNaN(parsed.value)) {
     throw new CommandError(ERR.minMaxNotFloat);
   }
   return { value: parsed.value, exclusive };
