@@ -107,6 +107,13 @@ describe('RESP parser', () => {
     assert.equal(outcome.error, 'ERR Protocol error: too big inline request');
   });
 
+  it('serves a long inline request that arrives whole', () => {
+    const line = `ECHO ${'x'.repeat(70 * 1024)}\r\n`;
+    const outcome = parse(Buffer.from(line));
+    assert.equal(outcome.error, null);
+    assert.equal(outcome.requests[0][1].length, 70 * 1024);
+  });
+
   it('rejects a header line without end past the limit', () => {
     const outcome = parse(Buffer.from(`*${'1'.repeat(70 * 1024)}`), 4096);
     assert.equal(outcome.error, 'ERR Protocol error: too big mbulk count string');

@@ -57,8 +57,9 @@ function listNames(client: Client, table: Map<string, Set<Client>>, pattern?: st
   client.reply.bulkArray(names);
 }
 
+/** Replies name, count pairs as a flat array, in RESP3 too, as Redis 7.0 does. */
 function countSubscribers(client: Client, table: Map<string, Set<Client>>, names: string[]): void {
-  client.reply.map(names.length);
+  client.reply.array(names.length * 2);
   for (const name of names) {
     client.reply.bulk(name);
     client.reply.int(table.get(name)?.size ?? 0);

@@ -123,9 +123,8 @@ export class RespParser {
       if (unread > this.limits.maxInlineLength) return this.#fail('too big inline request');
       return this.#needMore(unread + 1);
     }
-    if (end - this.#pos > this.limits.maxInlineLength) {
-      return this.#fail('too big inline request');
-    }
+    // As in Redis, a line that arrived whole is served whatever its length:
+    // the limit is on bytes held while waiting for the end of a line.
     let lineEnd = end;
     if (lineEnd > this.#pos && this.#buf[lineEnd - 1] === CR) lineEnd--;
     const line = this.#buf.toString('latin1', this.#pos, lineEnd);
