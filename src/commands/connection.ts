@@ -28,7 +28,7 @@ function quit(client: Client): void {
 
 /** SELECT index: switches the client's database. */
 function select(client: Client, args: string[]): void {
-  const index = parseInteger(args[1], ERR.invalidDbIndex);
+  const index = parseInteger(args[1]);
   if (index < 0 || index >= client.server.databases.length) {
     throw new CommandError(ERR.dbIndexOutOfRange);
   }
