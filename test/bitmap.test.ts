@@ -261,6 +261,27 @@ describe('bitmap commands against redis-server', { skip: redisServerSkipReason()
     await compare(steps);
   });
 
+  test('BITCOUNT and BITPOS across a large edited bitmap', async () => {
+    const bits = [3, 9, 70, 1000, 8191, 40001, 40002, 99999, 131071, 500003];
+    const steps: Step[] = bits.map((bit) => ['SETBIT', 'big', String(bit), '1']);
+    steps.push(['SETBIT', 'ones', '200007', '0']);
+    for (let i = 0; i < 9000; i += 1) steps.push(['SETBIT', 'ones', String(100000 + i), '1']);
+    for (const [start, end] of [
+      ['0', '-1'],
+      ['1', '62000'],
+      ['5', '12'],
+      ['-30000', '-2'],
+    ]) {
+      steps.push(['BITCOUNT', 'big', start, end]);
+      steps.push(['BITPOS', 'big', '1', start, end]);
+      steps.push(['BITPOS', 'ones', '0', start, end]);
+      steps.push(['BITPOS', 'ones', '1', start, end]);
+    }
+    steps.push(['BITCOUNT', 'big'], ['BITCOUNT', 'ones'], ['BITPOS', 'ones', '0', '12501']);
+    steps.push(['BITCOUNT', 'big', '77', '400077', 'BIT'], ['BITPOS', 'big', '1', '41', 'BIT']);
+    await compare(steps);
+  });
+
   test('BITOP operations and lengths', async () => {
     const steps: Step[] = [
       ['SET', 'a', bytes('\xf0\x0f\xaa')],

@@ -102,9 +102,53 @@ function countBits(value: StringValue, range: BitRange): number {
   if (typeof value === 'string') {
     for (let i = firstByte + 1; i < lastByte; i++) count += POPCOUNT[value.charCodeAt(i)];
   } else {
-    for (let i = firstByte + 1; i < lastByte; i++) count += POPCOUNT[value[i]];
+    count += countBufferBits(value, firstByte + 1, lastByte);
   }
   return count;
+}
+
+/** Counts the set bits of bytes [start, end), four bytes at a time where aligned. */
+function countBufferBits(buffer: Buffer, start: number, end: number): number {
+  let count = 0;
+  let i = start;
+  while (i < end && (buffer.byteOffset + i) % 4 !== 0) count += POPCOUNT[buffer[i++]];
+  const words = Math.floor((end - i) / 4);
+  if (words > 0) {
+    const view = new Uint32Array(buffer.buffer, buffer.byteOffset + i, words);
+    for (let w = 0; w < words; w++) {
+      let x = view[w];
+      x -= (x >>> 1) & 0x55555555;
+      x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+      x = (x + (x >>> 4)) & 0x0f0f0f0f;
+      count += Math.imul(x, 0x01010101) >>> 24;
+    }
+    i += words * 4;
+  }
+  while (i < end) count += POPCOUNT[buffer[i++]];
+  return count;
+}
+
+/**
+ * Returns the first byte index in [start, end) of a Buffer whose byte is not
+ * `nothing` (0x00 or 0xff), skipping four bytes at a time where aligned; `end`
+ * when there is none.
+ */
+function skipBytes(buffer: Buffer, start: number, end: number, nothing: number): number {
+  let i = start;
+  while (i < end && (buffer.byteOffset + i) % 4 !== 0) {
+    if (buffer[i] !== nothing) return i;
+    i++;
+  }
+  const words = Math.floor((end - i) / 4);
+  if (words > 0) {
+    const view = new Uint32Array(buffer.buffer, buffer.byteOffset + i, words);
+    const word = nothing === 0 ? 0 : 0xffffffff;
+    let w = 0;
+    while (w < words && view[w] === word) w++;
+    i += w * 4;
+  }
+  while (i < end && buffer[i] === nothing) i++;
+  return i;
 }
 
 /**
@@ -139,6 +183,9 @@ function findBit(value: StringValue, bit: number, range: BitRange): number {
   const lastByte = Math.floor(range.last / 8);
   const nothing = bit === 1 ? 0 : 0xff;
   for (let index = firstByte; index <= lastByte; index++) {
+    if (typeof value !== 'string' && index > firstByte && index < lastByte) {
+      index = skipBytes(value, index, lastByte, nothing);
+    }
     let byte = byteAt(value, index);
     if (index === firstByte || index === lastByte) {
       // Bits outside the range must not match: clear them to find a 1, set them to find a 0.
