@@ -632,3 +632,28 @@ describe('every type through files', () => {
     },
   );
 });
+
+describe('hash field expiry on disk', () => {
+  test('an append-only rewrite keeps field expiry times', async () => {
+    const dir = makeTempDir();
+    const args = ['--appendonly', 'yes', '--appendfsync', 'always'];
+    const first = await startDamselfly({ dir, args });
+    const redis = client(first.port);
+    await redis.hset('hx', 'a', '1', 'b', '2');
+    await redis.call('HEXPIRE', 'hx', '1000', 'FIELDS', '1', 'a');
+    await redis.bgrewriteaof();
+    const manifestFile = path.join(dir, 'appendonlydir', 'appendonly.aof.manifest');
+    for (let i = 0; i < 100 && !/seq 2 type b/.test(fs.readFileSync(manifestFile, 'latin1')); i++) {
+      await sleep(50);
+    }
+    redis.disconnect();
+    first.kill();
+    await first.exited;
+    const second = await startDamselfly({ dir, args });
+    const reader = client(second.port);
+    const ttl = (await reader.call('HTTL', 'hx', 'FIELDS', '2', 'a', 'b')) as number[];
+    assert.ok(ttl[0] > 990 && ttl[0] <= 1000, `HTTL of a: ${ttl[0]}`);
+    assert.equal(ttl[1], -1);
+    reader.disconnect();
+  });
+});
