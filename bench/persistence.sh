@@ -16,6 +16,7 @@ clients=50
 port_range=""
 pin=true
 build=true
+results_copy=""
 
 usage() {
   cat <<'EOF'
@@ -34,6 +35,8 @@ Usage: bash bench/persistence.sh [options]   (or: npm run bench:persistence -- [
                        free port)
   --no-pin             do not pin the server to CPU 0 and the clients to CPU 1
   --no-build           use dist/ as it is instead of running npm run build
+  --results FILE       also copy the raw measurements to FILE (lines: round, server,
+                       measurement, value; bench/persistence-report.js reads them)
 EOF
 }
 
@@ -48,6 +51,7 @@ while (($# > 0)); do
     --ports) port_range=$2 && shift ;;
     --no-pin) pin=false ;;
     --no-build) build=false ;;
+    --results) results_copy=$2 && shift ;;
     -h | --help) usage && exit 0 ;;
     *) echo "unknown option: $1" >&2 && usage >&2 && exit 2 ;;
   esac
@@ -326,3 +330,4 @@ done
 echo
 echo "Persistence: median over $rounds rounds; ratio is damselfly / redis"
 node bench/persistence-report.js "$results"
+if [[ -n $results_copy ]]; then cp "$results" "$results_copy"; fi
