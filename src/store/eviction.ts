@@ -1,6 +1,6 @@
 /**
  * Eviction under `maxmemory`, with Redis's policies. Before each command the
- * gate calls `performEvictions`, which removes keys until the estimated used
+ * gate calls `Evictor.perform`, which removes keys until the estimated used
  * memory (store/memory.ts) is back under the limit.
  *
  * - allkeys-lru is exact: each database keeps its access records in
@@ -51,7 +51,7 @@ export function lfuInitial(): number {
   return packLfu(LFU_INIT_VAL);
 }
 
-/** Returns the counter of an LFU record after the decay that time since its last access asks. */
+/** Returns the counter of an LFU record, lowered by one per `lfu-decay-time` minutes idle. */
 export function lfuDecayed(record: number): number {
   const counter = record & 0xff;
   if (lfuDecayMinutes === 0) return counter;
@@ -105,7 +105,7 @@ export function touchKeys(client: Client, spec: RegisteredCommand, args: string[
   for (let i = spec.firstKey; i <= last && i < args.length; i += spec.keyStep) db.touch(args[i]);
 }
 
-/** How a policy tracks accesses: LFU counters for the LFU policies, LRU clocks otherwise. */
+/** Returns how a policy tracks accesses: LFU counters for the LFU policies, else LRU clocks. */
 export function accessModeFor(policy: string): AccessMode {
   return policy.endsWith('-lfu') ? 'lfu' : 'lru';
 }
@@ -174,8 +174,8 @@ export class Evictor {
 
   /**
    * Evicts keys until used memory is at most `maxmemory`. Returns 'fail'
-   * when over the limit with nothing to evict (or under noeviction), and
-   * 'running' when the time limit ran out first; eviction then goes on
+   * when over the limit with nothing to evict (or under noeviction). Returns
+   * 'running' when the time limit ran out first, and eviction goes on
    * between commands.
    */
   perform(): EvictionResult {

@@ -45,6 +45,7 @@ function draw(chart) {
   const width = canvas.width;
   const height = canvas.height;
   const top = Math.max(1, ...chart.series.flat()) * 1.1;
+
   context.clearRect(0, 0, width, height);
   context.strokeStyle = '#eef1f4';
   context.lineWidth = 1;
@@ -55,9 +56,11 @@ function draw(chart) {
     context.lineTo(width, y);
     context.stroke();
   }
+
   context.fillStyle = '#6b7785';
   context.font = '11px sans-serif';
   context.fillText(formatNumber(top), 4, 12);
+
   chart.series.forEach((series, index) => {
     context.strokeStyle = chart.colors[index];
     context.lineWidth = 2;
@@ -70,6 +73,7 @@ function draw(chart) {
     });
     context.stroke();
   });
+
   chart.draws++;
   canvas.dataset.draws = String(chart.draws);
   canvas.dataset.points = String(chart.series[0].length);
