@@ -112,6 +112,13 @@ export class RdbEncoder {
   /** Writes a byte string: as an integer when it is one, LZF-compressed when that is smaller. */
   string(value: string | Buffer): void {
     if (value.length <= 11 && typeof value === 'string' && this.#integerString(value)) return;
+    if (typeof value === 'string' && (!this.compress || value.length <= COMPRESS_MIN_LENGTH)) {
+      // Short strings go straight into the buffer, with no Buffer allocated per string.
+      this.length(value.length);
+      this.#reserve(value.length);
+      this.#length += this.#buffer.latin1Write(value, this.#length);
+      return;
+    }
     const bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
     if (this.compress && bytes.length > COMPRESS_MIN_LENGTH) {
       const compressed = lzfCompress(bytes);
@@ -129,6 +136,8 @@ export class RdbEncoder {
 
   /** Writes a canonical decimal that fits 32 bits in Redis's integer form; false if it does not. */
   #integerString(value: string): boolean {
+    const first = value.charCodeAt(0);
+    if (value.length === 0 || (first !== 0x2d && (first < 0x30 || first > 0x39))) return false;
     if (!/^(0|-?[1-9]\d*)$/.test(value)) return false;
     const number = Number(value);
     if (number >= -128 && number <= 127) {

@@ -5,7 +5,7 @@
  */
 import { crc64 } from './crc64';
 import { RdbDecoder, RdbFormatError } from './rdb-decoder';
-import { OPCODE, RDB_VERSION, RdbEncoder } from './rdb-encoder';
+import { OPCODE, RDB_VERSION, RdbEncoder, TYPE } from './rdb-encoder';
 import { decodeValue, encodePayload, typeByteOf, type PlainValue } from './rdb-values';
 
 /** Newest RDB version this reader understands (Redis 7.2 writes 11). */
@@ -48,6 +48,22 @@ export function encodeEntry(
   encoder.byte(typeByteOf(value));
   encoder.string(key);
   encodePayload(encoder, value);
+}
+
+/** Writes a string key like encodeEntry, without building a PlainValue for it. */
+export function encodeStringEntry(
+  encoder: RdbEncoder,
+  key: string,
+  value: string | Buffer,
+  expiresAt: number,
+): void {
+  if (expiresAt >= 0) {
+    encoder.byte(OPCODE.expireTimeMs);
+    encoder.uint64(expiresAt);
+  }
+  encoder.byte(TYPE.string);
+  encoder.string(key);
+  encoder.string(value);
 }
 
 export function encodeEof(encoder: RdbEncoder): void {

@@ -10,12 +10,18 @@
  */
 import type { Server } from '../engine/server';
 import type { Database } from '../store/database';
-import type { Value } from '../store/types';
+import { isString, type Value } from '../store/types';
 import { REDIS_COMPATIBLE_VERSION } from '../version';
 import { AsyncAtomicFileWriter, AtomicFileWriter } from './atomic-file';
 import { Crc64 } from './crc64';
 import { RdbEncoder } from './rdb-encoder';
-import { encodeEntry, encodeEof, encodeHeader, encodeSelectDb } from './rdb-file';
+import {
+  encodeEntry,
+  encodeEof,
+  encodeHeader,
+  encodeSelectDb,
+  encodeStringEntry,
+} from './rdb-file';
 import { toPlain } from './plain';
 
 /** Bytes gathered before a chunk goes to the file. */
@@ -87,7 +93,8 @@ export class Snapshot {
       walk.resizeWritten = true;
       this.#selectedDb = walk.index;
     }
-    encodeEntry(this.#encoder, key, toPlain(value), expiresAt);
+    if (isString(value)) encodeStringEntry(this.#encoder, key, value, expiresAt);
+    else encodeEntry(this.#encoder, key, toPlain(value), expiresAt);
     this.keysWritten++;
   }
 
