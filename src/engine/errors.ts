@@ -47,8 +47,7 @@ export const ERR = {
   lcsWrongType: 'ERR The specified keys must contain string values',
   lcsLenAndIdx: 'ERR If you want both the length and indexes, please just use IDX.',
   lcsTooLong: 'ERR String too long for LCS',
-  lcsTooMuchMemory:
-    'ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len',
+  lcsTooMuchMemory: 'ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len',
   noAuth: 'NOAUTH Authentication required.',
   wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
   authNotConfigured:
@@ -79,7 +78,8 @@ export const ERR = {
   internal: 'ERR internal error',
   clientNameSpaces: 'ERR Client names cannot contain spaces, newlines or special characters.',
   noSuchClient: 'ERR No such client',
-  unknownConfig: (name: string) => `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
+  unknownConfig: (name: string) =>
+    `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
   configSetFailed: (name: string, reason: string) =>
     `ERR CONFIG SET failed (possibly related to argument '${name}') - ${reason}`,
   noConfigFile: 'ERR The server is running without a config file',
@@ -214,8 +214,7 @@ export const ERR = {
     'loopback connection: CONFIG SET requirepass <password>, or ACL SETUSER default ' +
     '><password>, and put it in the config file), or bind only to trusted networks and ' +
     "start the server with 'protected-mode no'. Then connect again.",
-  requestTimeout:
-    'ERR the request did not arrive completely within client-request-timeout seconds',
+  requestTimeout: 'ERR the request did not arrive completely within client-request-timeout seconds',
   aclSubcommandSyntax: (name: string) =>
     `ERR unknown subcommand or wrong number of arguments for '${quoteForError(name)}'. ` +
     'Try ACL HELP.',
@@ -245,10 +244,7 @@ export function wrongArity(name: string): string {
 }
 
 export function unknownSubcommand(command: string, sub: string): string {
-  return (
-    `ERR unknown subcommand '${quoteForError(sub)}'. ` +
-    `Try ${command.toUpperCase()} HELP.`
-  );
+  return `ERR unknown subcommand '${quoteForError(sub)}'. ` + `Try ${command.toUpperCase()} HELP.`;
 }
 
 export function wrongSubcommandArity(command: string, sub: string): string {
