@@ -3,9 +3,9 @@
  * gate calls `Evictor.perform`, which removes keys until the estimated used
  * memory (store/memory.ts) is back under the limit.
  *
- * - allkeys-lru is exact: each database keeps its access records in
- *   least-recently-used-first order (Database.touch moves a key to the end),
- *   so the victim is the first record a persistent walk finds.
+ * - allkeys-lru is exact: while it may evict, each database keeps its access
+ *   records in least-recently-used-first order (Database.touch moves a key
+ *   to the end), so the victim is the first record a persistent walk finds.
  * - The volatile and LFU policies sample `maxmemory-samples` keys per round
  *   from a walk that wraps around the keyspace (or the keys with a TTL), and
  *   keep the best candidates in a pool of 16 across rounds, as Redis does.
@@ -150,6 +150,7 @@ export class Evictor {
     const config = server.config;
     config.watch('maxmemory', (value) => {
       this.#limit = Number(value);
+      this.#updateLruOrder();
       this.#scheduleBackground();
     });
     config.watch('maxmemory-policy', (value) => this.#setPolicy(String(value)));
@@ -170,6 +171,13 @@ export class Evictor {
     this.#pool = [];
     const mode = accessModeFor(policy);
     for (const db of this.#server.databases) db.setAccessMode(mode);
+    this.#updateLruOrder();
+  }
+
+  /** Keeps access records in LRU order only while allkeys-lru may evict. */
+  #updateLruOrder(): void {
+    const keep = this.#policy === 'allkeys-lru' && this.#limit > 0;
+    for (const db of this.#server.databases) db.keepLruOrder(keep);
   }
 
   /**
