@@ -5,6 +5,7 @@ import { CommandError, ERR } from '../engine/errors';
 import { buildInfo } from '../observability/info';
 import { loadSnapshot, saveNow } from '../persistence/snapshots';
 import { setActiveExpiry } from '../store/active-expiry';
+import { lruClock } from '../store/eviction';
 import { isString, stringEncoding, type Value } from '../store/types';
 import { isLocalClient } from './client';
 import { writeSubcommandHelp } from './command-info';
@@ -114,17 +115,18 @@ function serializedLength(value: Value): number {
 
 /**
  * DEBUG OBJECT key: low-level facts about a value on one line.
- * NOTE: there is no object address, reference count or per-key access time
- * here, so `Value at` is 0x0, `refcount` is 1 and `lru_seconds_idle` is 0.
+ * NOTE: there is no object address or reference count here, so `Value at`
+ * is 0x0 and `refcount` is 1. Under an LFU policy `lru_seconds_idle` is 0.
  */
 function debugObject(client: Client, key: string): void {
   const value = client.db.get(key);
   if (value === undefined) throw new CommandError(ERR.noSuchKey);
   const encoding = isString(value) ? stringEncoding(value) : value.encoding();
-  const lru = Math.floor(Date.now() / 1000) & ((1 << 24) - 1);
+  const now = lruClock();
+  const clock = client.db.accessMode === 'lru' ? (client.db.access?.get(key) ?? now) : now;
   client.reply.simple(
     `Value at:0x0 refcount:1 encoding:${encoding} serializedlength:${serializedLength(value)} ` +
-      `lru:${lru} lru_seconds_idle:0`,
+      `lru:${clock & ((1 << 24) - 1)} lru_seconds_idle:${Math.max(0, now - clock)}`,
   );
 }
 

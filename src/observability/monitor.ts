@@ -81,7 +81,11 @@ export function formatMonitorLine(
   return `${seconds}.${micros} [${client.db.id} ${sourceOf(client)}] ${quoted}`;
 }
 
-/** The monitoring clients of one server. */
+/**
+ * The monitoring clients of one server.
+ * NOTE: a monitoring client stays one until it disconnects; RESET does not
+ * end monitoring as it does in Redis.
+ */
 export class MonitorFeed {
   readonly clients = new Set<Client>();
 
