@@ -12,6 +12,7 @@ import {
 } from './config/load';
 import { SETTINGS } from './config/settings';
 import { registerAllCommands } from './commands/registry';
+import { prepareScripting } from './scripting/engine';
 import { Server } from './engine/server';
 import { Listeners } from './net/listener';
 import { MemcacheListener } from './net/memcache-listener';
@@ -126,6 +127,14 @@ async function start(argv: readonly string[]): Promise<void> {
   // Resolved before the chdir to `dir` below, so CONFIG REWRITE finds the file.
   if (argv.length > 0 && !argv[0].startsWith('--')) server.configFile = resolve(argv[0]);
   registerAllCommands(server);
+  try {
+    await prepareScripting();
+  } catch (error) {
+    logger.error(
+      { err: (error as Error).message },
+      'cannot load the Lua engine; scripts will fail',
+    );
+  }
   try {
     setUpSecurity(server, security);
   } catch (error) {

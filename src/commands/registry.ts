@@ -6,6 +6,7 @@ import { commandInfoCommands } from './command-info';
 import { configCommands } from './config';
 import { connectionCommands } from './connection';
 import { expireCommands } from './expire';
+import { functionCommands } from './function';
 import { hashCommands } from './hash';
 import { keyCommands } from './keys';
 import { listCommands } from './list';
@@ -15,6 +16,7 @@ import { memoryCommands } from './memory';
 import { monitorCommands } from './monitor';
 import { persistenceCommands } from './persistence';
 import { pubsubCommands } from './pubsub';
+import { scriptingCommands } from './scripting';
 import { serverCommands } from './server';
 import { setCommands } from './set';
 import { stringCommands } from './string';
@@ -48,5 +50,7 @@ export function registerAllCommands(server: Server): void {
   server.register(setCommands);
   server.register(listCommands);
   server.register(zsetCommands);
+  server.register(scriptingCommands);
+  server.register(functionCommands);
   server.clientGoneHooks.push(unwatchAll, (client) => server.pubsub.forget(client));
 }

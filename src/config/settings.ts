@@ -610,6 +610,15 @@ export const SETTINGS: readonly Setting[] = [
     help: 'milliseconds a script may run before other clients get BUSY',
   },
   {
+    name: 'lua-memory-limit',
+    type: 'memory',
+    default: String(64 * MB),
+    min: 1 * MB,
+    max: 2 * GB,
+    mutable: true,
+    help: 'bytes the Lua heap of scripts and functions may use; past it a script gets an error',
+  },
+  {
     name: 'memcached-port',
     type: 'int',
     default: '0',

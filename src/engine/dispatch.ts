@@ -59,8 +59,8 @@ function reject(client: Client, text: string, spec?: RegisteredCommand): void {
 /**
  * Runs one request through the gate, in Redis's order so that the same error
  * wins: unknown command, arity, authentication, ACL permissions, memory,
- * loading, persistence errors, pub/sub context, pause, rate limits,
- * transaction queuing; then executes it.
+ * loading, persistence errors, pub/sub context, a busy script, pause, rate
+ * limits, transaction queuing; then executes it.
  */
 export function dispatch(client: Client, args: string[]): void {
   const server = client.server;
@@ -100,6 +100,14 @@ export function dispatch(client: Client, args: string[]): void {
     reject(client, text, spec);
     return;
   }
+  const busy = server.busyScript;
+  if (busy !== null) {
+    if (!allowedWhileBusy(spec, args)) {
+      reject(client, busy.busyError, spec);
+      return;
+    }
+    if (spec.name === 'shutdown') busy.abandon();
+  }
   if (server.security.rateLimits.active && !client.internal) {
     const limited = server.security.rateLimits.check(client, client.lastInteraction);
     if (limited !== null) {
@@ -119,7 +127,18 @@ export function dispatch(client: Client, args: string[]): void {
   }
   execute(client, spec, args);
   // Clients that a script's commands made ready are served once the whole script has run.
-  if (!client.internal) server.blocking.serveReadyKeys();
+  if (!client.internal && server.busyScript === null) server.blocking.serveReadyKeys();
+}
+
+/**
+ * While a script runs past busy-reply-threshold only commands flagged
+ * allow_busy run, and SHUTDOWN only with NOSAVE, as in Redis.
+ */
+function allowedWhileBusy(spec: RegisteredCommand, args: string[]): boolean {
+  if (!spec.flags.includes('allow_busy')) return false;
+  if (spec.name !== 'shutdown') return true;
+  const flags = args.slice(1).map((arg) => arg.toLowerCase());
+  return flags.includes('nosave') && !flags.includes('abort');
 }
 
 /** Commands that run in MULTI even when out of memory, unless EXEC holds a denyoom command. */
@@ -158,6 +177,11 @@ function writesRefused(client: Client): boolean {
   const state = client.server.persistence;
   if (state.aofWriteError !== null) return true;
   return state.writesRefused && client.server.config.bool('stop-writes-on-bgsave-error');
+}
+
+/** The MISCONF error when persistence failures refuse writes, else null. */
+export function writeRefusal(client: Client): string | null {
+  return writesRefused(client) ? misconfText(client) : null;
 }
 
 function misconfText(client: Client): string {

@@ -298,3 +298,88 @@ export const MEMCACHE_ERR = {
   shutdownDisabled: 'ERROR: shutdown not enabled',
   tooManyConnections: 'ERROR Too many open connections',
 } as const;
+
+/** Error replies of scripting: EVAL, SCRIPT, FUNCTION, FCALL and redis.call inside scripts. */
+export const SCRIPT_ERR = {
+  busyEval:
+    'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.',
+  busyFunction:
+    'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.',
+  noScript: 'NOSCRIPT No matching script. Please use EVAL.',
+  notBusy: 'NOTBUSY No scripts in execution right now.',
+  unkillable:
+    'UNKILLABLE Sorry the script already executed write commands against the dataset. You can ' +
+    'either wait the script termination or kill the server in a hard way using the SHUTDOWN ' +
+    'NOSAVE command.',
+  killed: 'ERR Script killed by user with SCRIPT KILL...',
+  loadTimeout: 'ERR FUNCTION LOAD timeout',
+  unpausable: (limitMs: number) =>
+    `ERR Script stopped: it ran ${limitMs} ms past busy-reply-threshold inside a section that ` +
+    'cannot pause (a MULTI/EXEC block, or a callback of table.sort or string.gsub), so ' +
+    'SCRIPT KILL could not reach it',
+  unavailable: 'ERR scripting is not available: the Lua engine failed to load (see the server log)',
+  negativeKeys: "ERR Number of keys can't be negative",
+  tooManyKeys: "ERR Number of keys can't be greater than number of args",
+  badKeyCount: 'ERR Bad number of keys provided',
+  compile: (message: string) => `ERR Error compiling script (new function): ${message}`,
+  running: (name: string, message: string) => `ERR Error running script ${name}, ${message}`,
+  outOfMemory: 'not enough memory (the Lua heap reached lua-memory-limit)',
+  invalidShebang: 'ERR Invalid script shebang',
+  shebangEngine: (shebang: string) => `ERR Unexpected engine in script shebang: ${shebang}`,
+  shebangOption: (option: string) => `ERR Unknown lua shebang option: ${option}`,
+  shebangFlag: (flag: string) => `ERR Unexpected flag in script shebang: ${flag}`,
+  writeFlagReadOnly: 'ERR Can not execute a script with write flag using *_ro command.',
+  flushOption: 'ERR SCRIPT FLUSH only support SYNC|ASYNC option',
+  debugOption: 'ERR Use SCRIPT DEBUG YES/SYNC/NO',
+  debugUnsupported:
+    'ERR SCRIPT DEBUG YES and SYNC are not supported: Damselfly has no Lua debugger',
+  unknownCommand: 'ERR Unknown Redis command called from script',
+  wrongArity: 'ERR Wrong number of args calling Redis command from script',
+  notAllowed: 'ERR This Redis command is not allowed from script',
+  writeInReadOnly: 'ERR Write commands are not allowed from read-only scripts.',
+  noArguments: 'ERR Please specify at least one argument for this redis lib call',
+  badArgument: 'ERR Lua redis lib command arguments must be strings or integers',
+  aclCommand: "ERR The user executing the script can't run this command or subcommand",
+  aclKey:
+    "ERR The user executing the script can't access at least one of the keys mentioned in " +
+    'the command arguments',
+  aclChannel:
+    "ERR The user executing the script can't publish to the channel mentioned in the command",
+  aclCheckCommand: 'ERR Invalid command passed to redis.acl_check_cmd()',
+  sha1Arguments: 'ERR wrong number of arguments',
+  logArguments: 'ERR redis.log() requires two arguments or more.',
+  logLevel: 'ERR Invalid debug level.',
+  logLevelType: 'ERR First argument must be a number (log level).',
+  setrespArguments: 'ERR redis.setresp() requires one argument.',
+  setrespVersion: 'ERR RESP version must be 2 or 3.',
+  setReplArguments: 'ERR redis.set_repl() requires two arguments.',
+  setReplFlags: 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.',
+  functionNotFound: 'ERR Function not found',
+  libraryNotFound: 'ERR Library not found',
+  functionFlushOption: 'ERR FUNCTION FLUSH only supports SYNC|ASYNC option',
+  functionSyntax: (subcommand: string) =>
+    `ERR unknown subcommand or wrong number of arguments for '${quoteForError(subcommand)}'. ` +
+    'Try FUNCTION HELP.',
+  missingMetadata: 'ERR Missing library metadata',
+  invalidMetadata: 'ERR Invalid library metadata',
+  metadataValue: (part: string) => `ERR Invalid metadata value given: ${part}`,
+  metadataNameTwice: 'ERR Invalid metadata value, name argument was given multiple times',
+  libraryNameMissing: 'ERR Library name was not given',
+  invalidName:
+    'ERR Library names can only contain letters, numbers, or underscores(_) and must be at ' +
+    'least one character long',
+  engineNotFound: (engine: string) => `ERR Engine '${engine}' not found`,
+  libraryExists: (name: string) => `ERR Library '${name}' already exists`,
+  libraryExistsOnRestore: (name: string) => `ERR Library ${name} already exists`,
+  noFunctions: 'ERR No functions registered',
+  functionExists: (name: string) => `ERR Function ${name} already exists`,
+  functionExistsInLibrary: 'ERR Function already exists in the library',
+  functionCompile: (message: string) => `ERR Error compiling function: ${message}`,
+  functionRegister: (message: string) => `ERR Error registering functions: ${message}`,
+  loadOption: (option: string) => `ERR Unknown option given: ${option}`,
+  listArgument: (argument: string) => `ERR Unknown argument ${argument}`,
+  listLibraryName: 'ERR library name argument was not given',
+  restoreNotFunction: 'ERR given type is not a function',
+  restoreUnreadable: 'ERR failed loading the given functions payload',
+  restorePolicy: 'ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.',
+} as const;

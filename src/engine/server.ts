@@ -15,6 +15,17 @@ import { initialPersistenceState, type PersistenceState } from '../persistence/s
 /** Receives every write that changed data, in a form that replays deterministically. */
 export type JournalListener = (dbIndex: number, args: readonly string[]) => void;
 
+/**
+ * A script that ran past busy-reply-threshold and now runs in slices between
+ * event loop turns (see scripting/). Other clients get its BUSY error.
+ */
+export interface BusyScript {
+  /** The BUSY error reply for this kind of script (EVAL or FCALL). */
+  readonly busyError: string;
+  /** Stops the script from being resumed, for SHUTDOWN NOSAVE. */
+  abandon(): void;
+}
+
 /** Counters INFO stats reports. */
 export interface ServerStats {
   totalConnections: number;
@@ -130,6 +141,8 @@ export class Server {
   readonly blocking = new BlockingState(this);
   /** ACL users and roles, rate limits, failed-authentication delays and the audit log. */
   readonly security: Security;
+  /** The script running in slices past busy-reply-threshold, or null. */
+  busyScript: BusyScript | null = null;
 
   constructor(config: Config, logger: Logger, runId: string) {
     this.config = config;
