@@ -29,6 +29,7 @@ const MONITORED: string[][] = [
   ['MULTI'],
   ['SET', 'a', '1'],
   ['EXEC'],
+  ['EVAL', 'redis.call("set", "x", "1")', '0'],
   ['CLIENT', 'SETNAME', 'watched'],
   ['SELECT', '1'],
   ['PING'],
