@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 
 import Redis from 'ioredis';
 
-import { findFreePort, startDamselfly, stopAllServers } from './support/servers';
+import { findFreePort, sleep, startDamselfly, stopAllServers } from './support/servers';
 
 interface MetricFamily {
   name: string;
@@ -160,5 +160,31 @@ describe('metrics-open yes', () => {
     assert.equal((await get(metricsPort, '/healthz')).status, 200);
     assert.equal((await get(metricsPort, '/')).status, 401);
     assert.equal((await get(metricsPort, '/api/stats')).status, 401);
+  });
+});
+
+describe('/healthz while loading', () => {
+  after(stopAllServers);
+
+  test('is 503 until the snapshot is loaded, then 200', async () => {
+    const metricsPort = await findFreePort();
+    const args = ['--metrics-port', String(metricsPort), '--metrics-open', 'yes'];
+    const first = await startDamselfly({ args: [...args, '--enable-debug-command', 'yes'] });
+    const writer = new Redis(first.port);
+    await writer.call('DEBUG', 'POPULATE', '1500000', 'key', '20');
+    await writer.call('SAVE');
+    writer.disconnect();
+    await first.stop();
+
+    await startDamselfly({ dir: first.dir, args, waitUntilReady: false });
+    const statuses: number[] = [];
+    const deadline = Date.now() + 20000;
+    while (Date.now() < deadline && statuses[statuses.length - 1] !== 200) {
+      const response = await get(metricsPort, '/healthz').catch(() => null);
+      if (response !== null) statuses.push(response.status);
+      await sleep(20);
+    }
+    assert.ok(statuses.includes(503), `503 while loading: ${statuses.join(' ')}`);
+    assert.equal(statuses[statuses.length - 1], 200);
   });
 });
