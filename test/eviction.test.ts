@@ -183,9 +183,9 @@ describe('eviction policies', () => {
     assert.ok((await evictable(client)) <= lower);
   });
 
-  test('OBJECT IDLETIME counts seconds since the last access', async () => {
+  test('OBJECT IDLETIME counts seconds since the last access under an LRU policy', async () => {
     await client.config('SET', 'maxmemory', '0');
-    await client.config('SET', 'maxmemory-policy', 'noeviction');
+    await client.config('SET', 'maxmemory-policy', 'volatile-lru');
     await client.set('idle', 'x');
     await client.set('busy', 'x');
     await sleep(2100);
@@ -193,6 +193,8 @@ describe('eviction policies', () => {
     assert.ok(Number(await client.object('IDLETIME', 'idle')) >= 2);
     assert.equal(await client.object('IDLETIME', 'busy'), 0);
     assert.ok(Number(await client.object('IDLETIME', 'idle')) >= 2, 'OBJECT is not an access');
+    await client.config('SET', 'maxmemory-policy', 'noeviction');
+    assert.equal(await client.object('IDLETIME', 'idle'), 0, 'no access times without LRU');
   });
 
   test('OBJECT FREQ counts accesses under an LFU policy', async () => {

@@ -47,6 +47,8 @@ function objectRefcount(client: Client, args: string[]): void {
 /**
  * OBJECT IDLETIME key: seconds since the key was last accessed; nil for a
  * missing key; an error under an LFU policy. Does not count as an access.
+ * Access times are kept only under the LRU policies: under the others it
+ * replies 0.
  */
 function objectIdletime(client: Client, args: string[]): void {
   if (lookupRead(client, args[2]) === undefined) {

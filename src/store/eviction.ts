@@ -105,9 +105,16 @@ export function touchKeys(client: Client, spec: RegisteredCommand, args: string[
   for (let i = spec.firstKey; i <= last && i < args.length; i += spec.keyStep) db.touch(args[i]);
 }
 
-/** Returns how a policy tracks accesses: LFU counters for the LFU policies, else LRU clocks. */
+/**
+ * Returns how a policy tracks accesses: LFU counters for the LFU policies,
+ * LRU clocks for the LRU policies, and not at all for the others.
+ * NOTE: Redis keeps an access clock in every value's header for free; here a
+ * record costs a second Map entry per key (about 40 bytes), so it is kept only
+ * when a policy needs it. Under the other policies OBJECT IDLETIME replies 0.
+ */
 export function accessModeFor(policy: string): AccessMode {
-  return policy.endsWith('-lfu') ? 'lfu' : 'lru';
+  if (policy.endsWith('-lfu')) return 'lfu';
+  return policy.endsWith('-lru') ? 'lru' : 'none';
 }
 
 /** The outcome of an eviction round, as Redis names them. */
