@@ -57,7 +57,7 @@ describe('used memory', () => {
     await client.set('big', 'x'.repeat(100000));
     const withString = await memoryField(client, 'used_memory');
     assert.ok(withString - empty >= 100000, 'a 100 kB value adds at least 100 kB');
-    assert.ok(withString - empty < 110000, 'and not much more');
+    assert.ok(withString - empty < 140000, 'and at most the heap slack more');
     await client.del('big');
     assert.equal(await memoryField(client, 'used_memory'), empty);
   });

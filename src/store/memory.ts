@@ -3,8 +3,9 @@
  * and the V8 heap's totals include garbage that the next collection frees, so
  * they swing too much to steer eviction. Instead every key is charged an
  * estimate of what it costs in V8: its Map entries, its key string and its
- * value. Each database keeps the running sum (see Database), and the server's
- * used memory is that sum plus the heap in use at start-up.
+ * value. Each database keeps the running sum (see Database). The server's
+ * used memory is that sum plus client buffers plus the resident memory at
+ * start-up, and maxmemory limits the sum and the client buffers.
  *
  * The figures are for 64-bit V8 without pointer compression (Node.js 20 on
  * x86-64 and arm64). They were checked by loading one million keys and
@@ -36,16 +37,21 @@ const STRING_HEADER = 16;
 const BUFFER_OVERHEAD = 96;
 /**
  * One entry of a V8 Map (key, value and chain slots) with its share of the
- * bucket array, averaged over the table's fill between two doublings, plus
- * the share of old-generation space that a full heap keeps free. An estimate
- * that put used memory within 10% of RSS growth after DEBUG POPULATE 1000000
- * (Node.js 20, x86-64), where RSS itself varied by 20% between runs.
+ * bucket array, averaged over the table's fill between two doublings.
  */
 export const MAP_ENTRY_BYTES = 48;
-/** An expiry time: a Map entry whose value is a boxed double. */
-export const EXPIRE_ENTRY_BYTES = MAP_ENTRY_BYTES + 16;
-/** An access-tracking entry (LRU clock or LFU counter); its value is a small integer. */
-export const ACCESS_ENTRY_BYTES = MAP_ENTRY_BYTES;
+/**
+ * How much more resident memory the V8 heap takes than its live data: the
+ * old generation grows ahead of the data and keeps free space. An estimate:
+ * RSS grew 1.25 to 1.3 times the live heap after DEBUG POPULATE 1000000
+ * (Node.js 20, x86-64), and charges are multiplied by it so that used_memory
+ * follows RSS.
+ */
+const HEAP_SLACK = 1.3;
+/** The charge of an expiry time: a Map entry whose value is a boxed double. */
+export const EXPIRE_ENTRY_BYTES = Math.round((MAP_ENTRY_BYTES + 16) * HEAP_SLACK);
+/** The charge of an access record (LRU clock or LFU counter), a small integer. */
+export const ACCESS_ENTRY_BYTES = Math.round(MAP_ENTRY_BYTES * HEAP_SLACK);
 /** A collection's object and its fixed fields. */
 const COLLECTION_OVERHEAD = 96;
 /** Extra bytes per element of a compact (listpack-like) encoding. */
@@ -142,9 +148,13 @@ export function valueBytes(value: Value, samples = DEFAULT_SAMPLES): number {
   return COLLECTION_OVERHEAD + Math.round(elements);
 }
 
-/** Estimates the bytes of a key in the keyspace: its Map entry, its name and its value. */
+/**
+ * Estimates the bytes a key costs in the keyspace: its Map entry, its name
+ * and its value, with the heap's slack.
+ */
 export function entryBytes(key: string, value: Value, samples = DEFAULT_SAMPLES): number {
-  return MAP_ENTRY_BYTES + stringBytes(key.length) + valueBytes(value, samples);
+  const live = MAP_ENTRY_BYTES + stringBytes(key.length) + valueBytes(value, samples);
+  return Math.round(live * HEAP_SLACK);
 }
 
 /** Whether a value may grow or shrink in place, so its charge must be stored and refreshed. */
@@ -152,12 +162,8 @@ export function isMutable(value: Value): boolean {
   return typeof value !== 'string';
 }
 
-/**
- * Memory at start-up, before any data: `heap` is the V8 heap in use plus
- * native memory such as Buffers, `process` the whole resident set, which adds
- * the runtime's code and native heaps.
- */
-const startup = { heap: 0, process: 0 };
+/** The process's resident set at start-up, before any data: the runtime, heap and modules. */
+let startupResident = 0;
 markStartup();
 
 /**
@@ -165,24 +171,23 @@ markStartup();
  * modules are loaded and before any key exists.
  */
 export function markStartup(): void {
-  const usage = process.memoryUsage();
-  startup.heap = usage.heapUsed + usage.external;
-  startup.process = Math.max(usage.rss, startup.heap);
+  startupResident = process.memoryUsage.rss();
 }
 
 /** Returns used_memory_startup: the process's resident memory before any data existed. */
 export function startupBytes(): number {
-  return startup.process;
+  return startupResident;
 }
 
 /**
- * Returns mem_not_counted_for_evict: the Node.js runtime's own memory (code,
- * native heaps), which is part of used memory but not of what maxmemory
- * limits. Without this a limit of a few tens of megabytes would be taken
- * by the runtime alone, where Redis's own start-up memory is about 1 MB.
+ * Returns mem_not_counted_for_evict: the memory at start-up (the Node.js
+ * runtime, its heap and the loaded modules), which is part of used memory
+ * but not of what maxmemory limits. Counting it would leave a limit of a
+ * few tens of megabytes with little room for data, where Redis's own
+ * start-up memory is about 1 MB.
  */
 export function notCountedForEviction(): number {
-  return startup.process - startup.heap;
+  return startupResident;
 }
 
 /** Returns the estimated bytes of every database's keys, values and bookkeeping. */
@@ -221,10 +226,10 @@ export function clientBufferBytes(server: Server): number {
  * free and what the heap holds in reserve.
  */
 export function usedMemory(server: Server): number {
-  return startup.process + datasetBytes(server) + clientBufferBytes(server);
+  return startupResident + datasetBytes(server) + clientBufferBytes(server);
 }
 
-/** Returns the used memory that maxmemory limits: used memory less the runtime's own. */
+/** Returns the used memory that maxmemory limits: the data and client buffers. */
 export function evictableMemory(server: Server): number {
-  return startup.heap + datasetBytes(server) + clientBufferBytes(server);
+  return datasetBytes(server) + clientBufferBytes(server);
 }
