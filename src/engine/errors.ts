@@ -269,6 +269,7 @@ export class CommandError extends Error {
  * memcached 1.6.18 sends them, without the trailing CRLF.
  */
 export const MEMCACHE_ERR = {
+  permissionDenied: 'CLIENT_ERROR permission denied by ACL rules',
   unknownCommand: 'ERROR',
   badFormat: 'CLIENT_ERROR bad command line format',
   deleteUsage: 'CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]',

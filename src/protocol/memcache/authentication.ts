@@ -7,6 +7,7 @@
  */
 import { MEMCACHE_ERR } from '../../engine/errors';
 import { parseFlags } from './numbers';
+import { MemcachePermissions } from './permissions';
 import type { MemcacheSession } from './session';
 
 const CR = 0x0d;
@@ -56,5 +57,6 @@ function checkCredentials(session: MemcacheSession, block: Buffer, size: number)
     return;
   }
   session.authenticated = true;
+  session.permissions = new MemcachePermissions(server, user, '');
   session.writer.line('STORED');
 }

@@ -7,6 +7,7 @@
 import { MEMCACHE_ERR } from '../../engine/errors';
 import { authenticationLine } from './authentication';
 import { COMMANDS } from './command-table';
+import { MemcachePermissions } from './permissions';
 import { InputQueue } from './input';
 import type { ItemStore } from './items';
 import type { MemcacheStats, StatsSource } from './stats';
@@ -39,6 +40,8 @@ export class MemcacheSession {
   readonly writer = new MemcacheWriter();
   /** False until a client authenticates while the server has a password. */
   authenticated: boolean;
+  /** ACL checks for the user the connection acts as ('default' until it logs in). */
+  permissions: MemcachePermissions;
   /** Set once the connection must close after sending the pending replies. */
   closing = false;
   /** Set by a command's `noreply` (or meta `q`): `reply` writes nothing. */
@@ -53,6 +56,7 @@ export class MemcacheSession {
     this.store = host.store;
     this.stats = host.store.stats;
     this.authenticated = !host.store.server.requiresAuthentication();
+    this.permissions = new MemcachePermissions(host.store.server, 'default', '');
   }
 
   /** The item size limit in force (`item-size-max`). */
@@ -133,7 +137,11 @@ export class MemcacheSession {
       return;
     }
     const handler = COMMANDS.get(tokens[0]);
-    if (handler !== undefined) {
+    const permission = handler === undefined ? null : this.permissions.check(tokens);
+    if (permission !== null && !permission.allowed) {
+      this.writer.line(MEMCACHE_ERR.permissionDenied);
+      if (permission.dataLength > 0) this.swallow(permission.dataLength);
+    } else if (handler !== undefined) {
       handler(this, tokens);
     } else if (tokens[tokens.length - 1].startsWith('HTTP/')) {
       // memcached drops connections that speak HTTP instead of replying.
