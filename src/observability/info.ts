@@ -217,9 +217,9 @@ function ratio(part: number, whole: number): string {
  * NOTE: Node.js does not expose allocator statistics, so the memory fields
  * are estimates. used_memory is the resident memory at start-up, plus the
  * estimated cost of every key (store/memory.ts), plus client buffers.
- * maxmemory applies to it less mem_not_counted_for_evict, the runtime's own
- * memory. The allocator_* fields come from
- * the V8 heap's totals, which include garbage not yet collected.
+ * maxmemory applies to it less mem_not_counted_for_evict, the memory at
+ * start-up. The allocator_* fields come from the V8 heap's totals, which
+ * include garbage not yet collected.
  */
 function memorySection(server: Server): InfoField[] {
   const usage = process.memoryUsage();
