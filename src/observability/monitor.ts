@@ -2,8 +2,9 @@
  * MONITOR: every executed command, as one status line per command sent to
  * each monitoring client, in Redis 7.0's format:
  * `+1339518083.107412 [0 127.0.0.1:60866] "keys" "*"`.
- * Secrets in AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2 and ACL SETUSER are
- * replaced by "(redacted)", as Redis does (also in the slow log).
+ * Secrets in AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, ACL SETUSER and CONFIG
+ * SET of password settings are replaced by "(redacted)", as Redis does (also
+ * in the slow log).
  */
 import type { Client } from '../engine/client';
 import type { RegisteredCommand } from '../engine/command';
@@ -17,7 +18,20 @@ export function redactArguments(spec: RegisteredCommand, args: readonly string[]
   if (name === 'hello') return redactAfterOption(args, 'auth', 2);
   if (name === 'migrate') return redactMigrate(args);
   if (name === 'acl|setuser') return [...args.slice(0, 3), ...args.slice(3).map(() => REDACTED)];
+  if (name === 'config|set') return redactConfigSet(args);
   return args as string[];
+}
+
+/** Settings whose values CONFIG SET must not show in MONITOR or the slow log. */
+const SECRET_SETTINGS = new Set(['requirepass', 'masterauth', 'tls-key-file-pass']);
+
+/** Replaces the values of secret settings in CONFIG SET name value [name value ...]. */
+function redactConfigSet(args: readonly string[]): string[] {
+  const result = [...args];
+  for (let i = 2; i + 1 < result.length; i += 2) {
+    if (SECRET_SETTINGS.has(result[i].toLowerCase())) result[i + 1] = REDACTED;
+  }
+  return result;
 }
 
 /** Replaces the `count` arguments after each `option` word. */
