@@ -74,6 +74,15 @@ describe('metrics endpoint with authentication', () => {
     assert.equal(unknownUser.status, 401);
   });
 
+  test('a user needs INFO for /metrics and SLOWLOG for the console data', async () => {
+    await client.call('ACL', 'SETUSER', 'weak', 'on', '>weak-pw', '~none', '-@all', '+ping');
+    await client.call('ACL', 'SETUSER', 'watcher', 'on', '>watch-pw', '-@all', '+info');
+    assert.equal((await get(metricsPort, '/metrics', basic('weak', 'weak-pw'))).status, 403);
+    assert.equal((await get(metricsPort, '/api/stats', basic('weak', 'weak-pw'))).status, 403);
+    assert.equal((await get(metricsPort, '/metrics', basic('watcher', 'watch-pw'))).status, 200);
+    assert.equal((await get(metricsPort, '/api/stats', basic('watcher', 'watch-pw'))).status, 403);
+  });
+
   test('/metrics parses as Prometheus text', async () => {
     await client.set('a', '1');
     await client.set('b', '2', 'EX', 100);

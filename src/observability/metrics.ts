@@ -10,6 +10,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Registry } from 'prom-client';
+import { Client, type Transport } from '../engine/client';
+import type { RegisteredCommand } from '../engine/command';
 import type { Server } from '../engine/server';
 import { usedMemory } from '../store/memory';
 import { observersOf } from './command-observer';
@@ -146,9 +148,16 @@ export class MetricsEndpoint {
       return;
     }
     const open = this.#open && (route === '/metrics' || route === '/healthz');
-    if (!open && !this.#authorized(request)) {
+    const user = open ? null : this.#authorizedUser(request);
+    if (!open && user === null) {
       response.setHeader('WWW-Authenticate', 'Basic realm="damselfly", charset="UTF-8"');
-      this.#send(response, 401, 'text/plain', 'authentication required\n');
+      // Failed logins wait before the reply, so passwords cannot be guessed at full speed.
+      const delay = request.headers.authorization === undefined ? 0 : FAILED_LOGIN_DELAY_MS;
+      setTimeout(() => this.#send(response, 401, 'text/plain', 'authentication required\n'), delay);
+      return;
+    }
+    if (user !== null && !this.#mayRead(user, route)) {
+      this.#send(response, 403, 'text/plain', 'this user may not read server statistics\n');
       return;
     }
     this.#route(route, response).catch((error: Error) => {
@@ -174,10 +183,27 @@ export class MetricsEndpoint {
     }
   }
 
-  #authorized(request: http.IncomingMessage): boolean {
+  /** Returns the user the request authenticates as, or null. */
+  #authorizedUser(request: http.IncomingMessage): string | null {
     const credentials = parseBasicAuth(request.headers.authorization);
-    if (credentials === null) return false;
-    return this.#server.authenticate(credentials[0], credentials[1]);
+    if (credentials === null) return null;
+    return this.#server.authenticate(credentials[0], credentials[1]) ? credentials[0] : null;
+  }
+
+  /**
+   * Whether a user may see a route's data: INFO for /metrics and /healthz,
+   * SLOWLOG (whose entries hold command arguments) for the console and its data.
+   */
+  #mayRead(user: string, route: string): boolean {
+    const needed = route === '/metrics' || route === '/healthz' ? ['info'] : ['slowlog', 'get'];
+    const spec = this.#server.commands.get(needed[0]);
+    if (spec === undefined) return false;
+    const command = needed.length === 2 ? (spec.subcommands?.get(needed[1]) ?? spec) : spec;
+    const client = new Client(this.#server, NO_SOCKET, 0, true);
+    client.user = user;
+    client.authenticated = true;
+    const args = needed.length === 2 ? ['slowlog', 'get'] : ['info'];
+    return this.#server.security.acl.check(client, command as RegisteredCommand, args) === null;
   }
 
   #send(response: http.ServerResponse, status: number, type: string, body: string | Buffer): void {
@@ -185,6 +211,16 @@ export class MetricsEndpoint {
     response.end(body);
   }
 }
+
+const FAILED_LOGIN_DELAY_MS = 500;
+
+const NO_SOCKET: Transport = {
+  flushSoon: () => undefined,
+  close: () => undefined,
+  resume: () => undefined,
+  remoteAddress: '',
+  localAddress: '',
+};
 
 /** Starts the endpoint when `metrics-port` is set; returns null when it is 0. */
 export async function startMetricsEndpoint(server: Server): Promise<MetricsEndpoint | null> {
