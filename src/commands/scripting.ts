@@ -43,8 +43,15 @@ export function startRun(
 ): void {
   if (engine.runner.current !== null) throw new CommandError(engine.runner.current.busyError);
   const caller = options.caller;
+  // Listed field by field: an object spread here cost microseconds per call in V8.
   const run: ScriptRun = new ScriptRun({
-    ...options,
+    caller,
+    kind: options.kind,
+    name: options.name,
+    command: options.command,
+    keys: options.keys,
+    args: options.args,
+    readOnly: options.readOnly,
     // Inside EXEC the transaction must finish in one go, so the script cannot pause.
     canPause: !caller.inTransaction && !caller.internal,
     settle: (outcome) => replyOutcome(engine, run, outcome),

@@ -29,6 +29,8 @@ export class LuaState {
   readonly #lengthSlot: LuaPointer;
   readonly #trampoline: LuaPointer;
   #protectedWork: ((L: LuaPointer) => void) | null = null;
+  /** Registry references as the bigint lua_rawgeti takes, converted once. */
+  readonly #refKeys = new Map<number, bigint>();
 
   /** Receives JavaScript exceptions that host functions did not handle. */
   onFault: (error: unknown) => void = () => {};
@@ -119,8 +121,8 @@ export class LuaState {
 
   /** A Node Buffer over the WebAssembly memory, renewed when the memory grows. */
   get heap(): Buffer {
-    if (this.#heap.buffer !== this.api.HEAPU8.buffer)
-      this.#heap = Buffer.from(this.api.HEAPU8.buffer);
+    // Growing WebAssembly memory detaches the old buffer, and views over it then have length 0.
+    if (this.#heap.length === 0) this.#heap = Buffer.from(this.api.HEAPU8.buffer);
     return this.#heap;
   }
 
@@ -250,6 +252,11 @@ export class LuaState {
 
   /** Pushes a value stored with `ref`. */
   pushRef(L: LuaPointer, reference: number): void {
-    this.api._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(reference));
+    let key = this.#refKeys.get(reference);
+    if (key === undefined) {
+      key = BigInt(reference);
+      this.#refKeys.set(reference, key);
+    }
+    this.api._lua_rawgeti(L, LUA_REGISTRYINDEX, key);
   }
 }

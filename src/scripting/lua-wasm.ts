@@ -119,11 +119,56 @@ let loaded: LuaApi | null = null;
  * clients or loads data (function libraries are part of snapshots).
  */
 export function loadLuaApi(): Promise<LuaApi> {
-  loading ??= new LuaFactory().getLuaModule().then((wasm) => {
-    loaded = wasm.module as unknown as LuaApi;
-    return loaded;
+  loading ??= instantiate().then((api) => {
+    loaded = api;
+    return api;
   });
   return loading;
+}
+
+/** The parts of the global WebAssembly object used here (TypeScript's ES2022 lib lacks it). */
+interface WebAssemblyRuntime {
+  instantiate: (...args: unknown[]) => Promise<unknown>;
+}
+
+type Exports = Record<string, unknown>;
+
+/**
+ * Loads wasmoon's module and keeps the WebAssembly instance's own exports.
+ * wasmoon's build wraps each export in a checking function (an assertions
+ * build) that costs more than the call itself, so the instance is taken
+ * while wasmoon instantiates it, and the raw exports are used when found.
+ */
+async function instantiate(): Promise<LuaApi> {
+  const runtime = (globalThis as unknown as { WebAssembly: WebAssemblyRuntime }).WebAssembly;
+  const original = runtime.instantiate;
+  let exports: Exports | null = null;
+  runtime.instantiate = async (...args: unknown[]) => {
+    const result = (await original.apply(runtime, args)) as { instance?: { exports: Exports } };
+    exports = result.instance?.exports ?? (result as { exports: Exports }).exports ?? null;
+    return result;
+  };
+  let module: LuaApi;
+  try {
+    module = (await new LuaFactory().getLuaModule()).module as unknown as LuaApi;
+  } finally {
+    runtime.instantiate = original;
+  }
+  return exports === null ? module : rawApi(exports, module);
+}
+
+/** The C API straight from the instance's exports, with memory and function table from the module. */
+function rawApi(exports: Exports, module: LuaApi): LuaApi {
+  const api: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(exports)) {
+    if (typeof value === 'function') api[`_${name}`] = value;
+  }
+  for (const name of Object.keys(module) as (keyof LuaApi)[]) {
+    if (name.startsWith('_lua') && api[name] === undefined) return module;
+  }
+  Object.defineProperty(api, 'HEAPU8', { get: () => module.HEAPU8 });
+  api.addFunction = module.addFunction.bind(module);
+  return api as unknown as LuaApi;
 }
 
 /** The module once loadLuaApi has resolved, else null. */

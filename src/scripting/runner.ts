@@ -142,7 +142,8 @@ export class ScriptRunner {
 
   #resume(run: ScriptRun, argumentCount: number): void {
     if (run.abandoned) return;
-    run.sliceStartedAt = performance.now();
+    // Slices matter once the run pauses; the first one starts with the run.
+    if (run.paused) run.sliceStartedAt = performance.now();
     const api = this.#engine.lua.api;
     const status = api._lua_resume(this.thread, 0, argumentCount, this.#resultCount);
     if (status === LUA_YIELD && this.#pausedThreads.delete(this.thread)) {
@@ -228,7 +229,8 @@ export class ScriptRunner {
     const server = engine.server;
     api._lua_settop(this.thread, 0);
     if (status !== LUA_OK) this.#newThread();
-    else if (run.killed) api._lua_sethook(this.thread, this.#hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+    else if (run.killed)
+      api._lua_sethook(this.thread, this.#hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
     this.#pausedThreads.clear();
     this.current = null;
     engine.client.reply = engine.capture;
