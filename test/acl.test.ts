@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { assertDifferential, type Normalizer, type Step } from './support/differential';
+import { RawClient } from './support/raw-client';
 import {
   redisServerSkipReason,
   startDamselfly,
@@ -318,5 +319,30 @@ describe('ACL against redis-server', { skip: redisServerSkipReason() }, () => {
       ['ACL', 'USERS'],
       ['ACL', 'DELUSER', 'o1'],
     ]);
+  });
+});
+
+describe('subscribers after their channels are revoked', () => {
+  test('users and roles that lose a channel cut off its subscribers', async () => {
+    const server = await startDamselfly({ args: ['--auth-failure-delay', '0'] });
+    const admin = await RawClient.connect(server.port);
+    await admin.call(['ACL', 'SETUSER', 'sub', 'on', '>pw', '&news*', '+@all', '~*']);
+    await admin.call(['ACL', 'ROLE', 'SET', 'listener', '&alerts', '+@all']);
+    await admin.call(['ACL', 'SETUSER', 'member', 'on', '>pw', 'role:listener']);
+    const direct = await RawClient.connect(server.port);
+    await direct.call(['AUTH', 'sub', 'pw']);
+    await direct.call(['SUBSCRIBE', 'news1']);
+    const viaRole = await RawClient.connect(server.port);
+    await viaRole.call(['AUTH', 'member', 'pw']);
+    await viaRole.call(['SUBSCRIBE', 'alerts']);
+
+    await admin.call(['ACL', 'SETUSER', 'sub', 'resetchannels']);
+    await direct.waitForClose(2000);
+    assert.equal((await admin.call(['PUBLISH', 'news1', 'x'])).toString(), ':0\r\n');
+
+    await admin.call(['ACL', 'ROLE', 'SET', 'listener', 'resetchannels']);
+    await viaRole.waitForClose(2000);
+    assert.equal((await admin.call(['PUBLISH', 'alerts', 'x'])).toString(), ':0\r\n');
+    admin.destroy();
   });
 });

@@ -128,6 +128,45 @@ export class Acl {
     }
     this.#restricted = restricted;
     this.#server.security.rateLimits.refresh(this.#users.values());
+    if (restricted) this.#dropRevokedSubscribers();
+  }
+
+  /**
+   * Disconnects subscribed clients whose user may no longer listen on one of
+   * their channels or patterns, as Redis does after a user change.
+   */
+  #dropRevokedSubscribers(): void {
+    const checks: [keyof Client & ('channels' | 'patterns' | 'shardChannels'), string][] = [
+      ['channels', 'subscribe'],
+      ['patterns', 'psubscribe'],
+      ['shardChannels', 'ssubscribe'],
+    ];
+    for (const client of this.#server.clients.values()) {
+      if (client.subscriptionCount === 0) continue;
+      const revoked = checks.some(([kind, name]) => {
+        const spec = this.#server.commands.get(name);
+        if (spec === undefined) return false;
+        for (const channel of client[kind] ?? []) {
+          if (this.#channelRevoked(client, spec, name, channel)) return true;
+        }
+        return false;
+      });
+      if (revoked) client.transport.close();
+    }
+  }
+
+  #channelRevoked(client: Client, spec: RegisteredCommand, name: string, channel: string): boolean {
+    const user = this.#users.get(client.user);
+    if (user === undefined) return true;
+    if (this.#isUnrestricted(user)) return false;
+    const id = this.index.idOf(spec);
+    const allowed = (selector: Selector): boolean =>
+      selector.check(spec, id, [name, channel]) === ACL_OK;
+    return !(
+      allowed(user.root) ||
+      user.selectors.some(allowed) ||
+      user.roles.some((role) => allowed(role.selector))
+    );
   }
 
   #isUnrestricted(user: User): boolean {
