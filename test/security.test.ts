@@ -381,6 +381,18 @@ describe('CL.THROTTLE', () => {
       await send(client, 'CL.THROTTLE', 'user3', 'x', '1', '60'),
       'ERR value is not an integer or out of range',
     );
+    for (const extreme of [
+      ['t1', '9223372036854775807', '1', '1'],
+      ['t2', '1', '1', '9223372036854775807'],
+      ['t5', '1', '1000000000', '1'],
+    ]) {
+      assert.match(
+        String(await send(client, 'CL.THROTTLE', ...extreme)),
+        /^ERR CL.THROTTLE rate or burst is out of range/,
+        extreme.join(' '),
+      );
+    }
+    assert.equal(await send(client, 'EXISTS', 't1', 't2', 't5'), 0);
     assert.match(String(await send(client, 'CL.THROTTLE', 'u')), /wrong number of arguments/);
     await send(client, 'LPUSH', 'list1', 'a');
     assert.match(String(await send(client, 'CL.THROTTLE', 'list1', '1', '1', '1')), /^WRONGTYPE/);

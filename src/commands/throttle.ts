@@ -30,6 +30,13 @@ function parseThrottle(args: string[]): ThrottleArguments {
   if (maxBurst < 0 || count < 1 || periodSeconds < 1 || quantity < 0) {
     throw new CommandError(ERR.throttleArguments);
   }
+  // Times are microseconds in doubles: refuse what would not stay exact, and
+  // rates finer than one request per microsecond.
+  const emission = (periodSeconds * MICROS_PER_SECOND) / count;
+  const span = emission * (Math.max(maxBurst, quantity) + 1);
+  if (emission < 1 || Date.now() * 1000 + 2 * span > Number.MAX_SAFE_INTEGER) {
+    throw new CommandError(ERR.throttleRange);
+  }
   return { maxBurst, count, periodSeconds, quantity };
 }
 

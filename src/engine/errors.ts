@@ -202,6 +202,9 @@ export const ERR = {
   rateLimitedAddress: (rate: number, burst: number) =>
     `RATELIMIT too many commands from this client address: the limit is ${rate} per second ` +
     `with bursts of ${burst}; retry later`,
+  throttleRange:
+    'ERR CL.THROTTLE rate or burst is out of range: at most one request per microsecond, ' +
+    'and the burst times the emission interval within 2^52 microseconds',
   throttleArguments:
     'ERR CL.THROTTLE needs count_per_period and period of at least 1, and max_burst and ' +
     'quantity of at least 0',
