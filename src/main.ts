@@ -187,7 +187,7 @@ async function start(argv: readonly string[]): Promise<void> {
     await startPersistence(server);
   } catch (error) {
     const message = error instanceof SnapshotLoadError ? error.message : String(error);
-    logger.fatal({ err: message }, 'cannot load the snapshot; the file is left untouched');
+    logger.fatal({ err: message }, 'cannot load the data files; they are left untouched');
     logger.flush(() => process.exit(1));
     return;
   }
