@@ -56,9 +56,12 @@ export function parseShebang(body: string): { flags: number | null; length: numb
   return { flags, length: end };
 }
 
-/** Lua 5.1 quoted the end-of-input token in syntax errors ("near '<eof>'"); Lua 5.4 does not. */
+/**
+ * Quotes token names in a syntax error as Lua 5.1 did ("near '<eof>'").
+ * Lua 5.4 leaves <eof>, <name>, <string>, <number> and <integer> bare.
+ */
 export function quoteEndOfFile(message: string): string {
-  return message.replace(/ near <eof>$/, " near '<eof>'");
+  return message.replace(/(^|[^'])(<(?:eof|name|string|number|integer)>)(?!')/g, "$1'$2'");
 }
 
 export class ScriptCache {
