@@ -9,6 +9,7 @@ import {
   type RegisteredCommand,
 } from '../engine/command';
 import type { Client } from '../engine/client';
+import { RespWriter } from '../protocol/resp/reply';
 import { CommandError, ERR, wrongArity } from '../engine/errors';
 import { parseInteger, toBigInt64, toInteger } from './arguments';
 import { blockingListCommands } from './list-blocking';
@@ -153,7 +154,8 @@ function lrange(client: Client, args: string[]): void {
   const [first, count] = clampRange(start, stop, list.size());
   const reply = client.reply;
   reply.array(count);
-  list.forEach(first, count, false, (value) => reply.bulk(value));
+  if (reply instanceof RespWriter) list.writeBulks(first, count, reply);
+  else list.forEach(first, count, false, (value) => reply.bulk(value));
 }
 
 /**

@@ -12,6 +12,7 @@
  * `bytes[start, end)`; free room on both sides makes pushes at either end
  * cheap. Values are byte strings (one latin1 character per byte).
  */
+import type { RespWriter } from '../protocol/resp/reply';
 
 const SHORT_LIMIT = 0x80;
 const MEDIUM_LIMIT = 0x4000;
@@ -161,6 +162,13 @@ export class ListNode {
     const length = readForward(this.bytes, offset);
     const data = offset + fieldSize;
     return this.bytes.latin1Slice(data, data + length);
+  }
+
+  /** Writes the entry that starts at `offset` as a bulk reply, without making a string. */
+  writeBulkAt(offset: number, writer: RespWriter): void {
+    const length = readForward(this.bytes, offset);
+    const data = offset + fieldSize;
+    writer.bulkBytes(this.bytes, data, data + length);
   }
 
   /** Returns the offset of the entry after the one at `offset` (`end` after the last). */

@@ -18,6 +18,7 @@
  * which packs integers tighter.
  */
 import { registerPlainCodec } from '../persistence/plain';
+import type { RespWriter } from '../protocol/resp/reply';
 import type { PlainValue } from '../persistence/rdb-values';
 import { entrySize, ListNode } from './list-node';
 import type { CollectionValue } from './types';
@@ -166,10 +167,24 @@ export class ListValue implements CollectionValue {
    * towards the head when `reverse` is set. The range must be in the list.
    */
   forEach(index: number, count: number, reverse: boolean, visit: (value: string) => void): void {
+    this.#walk(index, count, reverse, (node, offset) => visit(node.valueAt(offset)));
+  }
+
+  /** Writes `count` elements from `index` as bulk replies, copying bytes straight from the nodes. */
+  writeBulks(index: number, count: number, writer: RespWriter): void {
+    this.#walk(index, count, false, (node, offset) => node.writeBulkAt(offset, writer));
+  }
+
+  #walk(
+    index: number,
+    count: number,
+    reverse: boolean,
+    visit: (node: ListNode, offset: number) => void,
+  ): void {
     if (count <= 0) return;
     let { node, offset } = this.#locate(index);
     for (let visited = 1; ; visited++) {
-      visit(node.valueAt(offset));
+      visit(node, offset);
       if (visited === count) return;
       if (reverse) {
         if (offset === node.start) {

@@ -237,15 +237,22 @@ export class RespWriter implements Reply {
 
   bulk(value: string | Buffer): void {
     const size = value.length;
-    const header = String(size);
-    this.#reserve(size + header.length + 5);
+    this.#reserve(size + 25);
+    this.#header(0x24, size);
     const b = this.buffer;
-    b[this.length++] = 0x24;
-    this.length += b.latin1Write(header, this.length);
-    b.writeUInt16BE(CRLF, this.length);
-    this.length += 2;
     if (typeof value === 'string') this.length += b.latin1Write(value, this.length);
     else this.length += value.copy(b, this.length);
+    b.writeUInt16BE(CRLF, this.length);
+    this.length += 2;
+  }
+
+  /** A bulk string copied from a range of a buffer, with no intermediate string or view. */
+  bulkBytes(source: Buffer, start: number, end: number): void {
+    const size = end - start;
+    this.#reserve(size + 25);
+    this.#header(0x24, size);
+    const b = this.buffer;
+    this.length += source.copy(b, this.length, start, end);
     b.writeUInt16BE(CRLF, this.length);
     this.length += 2;
   }
@@ -259,7 +266,33 @@ export class RespWriter implements Reply {
   }
 
   array(length: number): void {
-    this.#line('*', String(length));
+    if (length < 0) {
+      this.#line('*', String(length));
+      return;
+    }
+    this.#reserve(22);
+    this.#header(0x2a, length);
+  }
+
+  /**
+   * Writes a type byte, a non-negative integer in decimal and CRLF, without
+   * building a string. The caller reserves the room (at most 22 bytes).
+   */
+  #header(type: number, value: number): void {
+    const b = this.buffer;
+    b[this.length++] = type;
+    if (value < 10) {
+      b[this.length++] = 0x30 + value;
+    } else {
+      const digits = value < 100 ? 2 : value < 1000 ? 3 : String(value).length;
+      let position = this.length + digits - 1;
+      for (let rest = value; rest > 0; rest = Math.floor(rest / 10)) {
+        b[position--] = 0x30 + (rest % 10);
+      }
+      this.length += digits;
+    }
+    b[this.length++] = 0x0d;
+    b[this.length++] = 0x0a;
   }
 
   map(length: number): void {
