@@ -27,7 +27,7 @@ const NO_TRANSPORT: Transport = {
   localAddress: '',
 };
 
-/** Which globals a compiled chunk sees. */
+/** The globals table a compiled chunk reads: EVAL's or the functions'. */
 export type Environment = 'eval' | 'function';
 
 /** A compiled chunk kept in the Lua registry, or the compiler's message. */
@@ -192,7 +192,7 @@ export async function prepareScripting(): Promise<void> {
   await loadLuaApi();
 }
 
-/** The scripting engine of a server, created on first use. */
+/** Returns the scripting engine of a server, creating it on first use. */
 export function scriptingOf(server: Server): ScriptingEngine {
   const existing = engines.get(server);
   if (existing !== undefined && existing !== null) return existing;
@@ -210,7 +210,7 @@ export function scriptingOf(server: Server): ScriptingEngine {
   }
 }
 
-/** The engine if one was created, without creating it. */
+/** Returns the engine if one was created, without creating it. */
 export function existingScriptingOf(server: Server): ScriptingEngine | undefined {
   return engines.get(server) ?? undefined;
 }

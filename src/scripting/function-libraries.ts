@@ -92,7 +92,7 @@ export class FunctionLibraries {
     return this.#functions.size;
   }
 
-  /** The libraries in load order. */
+  /** Returns the libraries in load order. */
   libraries(): IterableIterator<Library> {
     return this.#libraries.values();
   }

@@ -221,10 +221,10 @@ interface Lexeme {
 }
 
 /**
- * What C's strtod reads at the start of a text (decimal and hexadecimal
- * numbers, inf, infinity, nan): lua-cjson hands numbers to strtod and
- * resumes after what it read, and Redis keeps cjson's acceptance of
- * non-JSON numbers (decode_invalid_numbers) on.
+ * The numbers C's strtod reads at the start of a text: decimal and
+ * hexadecimal numbers, inf, infinity and nan. lua-cjson hands numbers to
+ * strtod and resumes after what it read, and Redis keeps cjson's
+ * acceptance of such non-JSON numbers (decode_invalid_numbers) on.
  */
 const STRTOD_PATTERN =
   /^[+-]?(0[xX][0-9a-fA-F]+|inf(inity)?|nan|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)/i;
@@ -362,7 +362,7 @@ function readHex4(text: string, at: number): number {
   return /^[0-9a-fA-F]{4}$/.test(digits) ? parseInt(digits, 16) : -1;
 }
 
-/** A decimal integer within 64 bits stays an integer (Lua 5.4 has them); others are floats. */
+/** Parses a number token: a decimal integer within 64 bits stays an integer, others are floats. */
 function parseNumber(text: string): number | bigint {
   if (DECIMAL_INTEGER.test(text)) {
     const value = BigInt(text);

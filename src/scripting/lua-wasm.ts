@@ -105,7 +105,7 @@ export const LUA_MULTRET = -1;
 /** Byte offset of `source` in struct lua_Debug on wasm32 (after an int and three pointers). */
 export const LUA_DEBUG_SOURCE_OFFSET = 16;
 
-/** The pseudo-index of a C closure's upvalue `n` (1-based). */
+/** Returns the pseudo-index of upvalue `n` (1-based) of the running C closure. */
 export function upvalueIndex(n: number): number {
   return LUA_REGISTRYINDEX - n;
 }
@@ -171,7 +171,7 @@ function rawApi(exports: Exports, module: LuaApi): LuaApi {
   return api as unknown as LuaApi;
 }
 
-/** The module once loadLuaApi has resolved, else null. */
+/** Returns the module once loadLuaApi has resolved, else null. */
 export function luaApi(): LuaApi | null {
   return loaded;
 }

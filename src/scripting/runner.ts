@@ -301,10 +301,10 @@ export class ScriptRunner {
   }
 
   /**
-   * Raises an error from the hook, unless the running function belongs to
-   * the sandbox: an error there would escape the runner's xpcall (its own
-   * code runs after the script's error was caught), so the hook waits for
-   * the next instruction of a script.
+   * Raises an error from the hook, unless the running function belongs to the
+   * sandbox. An error there would escape the runner's xpcall, because the
+   * sandbox's own code runs after the script's error was caught. The hook
+   * then raises at the next instruction of the script instead.
    */
   #raiseInScript(L: LuaPointer, debugInfo: LuaPointer, text: string): void {
     const lua = this.#engine.lua;

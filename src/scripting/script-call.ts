@@ -35,7 +35,7 @@ export function readCommandArguments(lua: LuaState, L: LuaPointer): string[] | s
   return args;
 }
 
-/** The script-specific text of an ACL denial. */
+/** Returns the script-specific text of an ACL denial. */
 function aclError(denial: string): string {
   if (denial === ERR.noPermKey) return SCRIPT_ERR.aclKey;
   if (denial === ERR.noPermChannel) return SCRIPT_ERR.aclChannel;

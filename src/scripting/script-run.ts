@@ -8,9 +8,9 @@ export type RunKind = 'eval' | 'function' | 'load';
 
 /**
  * What a run produced: a value left on the script thread's stack, or an
- * error: `error` is the reply (with the script location), `message` the bare
- * error text, and `alreadyCounted` tells that the command that failed inside
- * the script already counted it in the error statistics.
+ * error. `error` is the reply (with the script location) and `message` the
+ * bare error text. `alreadyCounted` is true when the command that failed
+ * inside the script already counted the error in the statistics.
  */
 export type Outcome =
   { ok: true } | { ok: false; error: string; message: string; alreadyCounted: boolean };
