@@ -140,7 +140,8 @@ export function categoriesOf(spec: CommandSpec): string[] {
   const result = new Set(spec.categories);
   const flags = spec.flags;
   if (flags.includes('write')) result.add('write');
-  if (flags.includes('readonly')) result.add('read');
+  // Like Redis, read-only scripting commands (EVAL_RO, FCALL_RO) are not @read.
+  if (flags.includes('readonly') && !result.has('scripting')) result.add('read');
   if (flags.includes('admin')) {
     result.add('admin');
     result.add('dangerous');
