@@ -39,6 +39,9 @@ import {
   type SecurityDirectives,
 } from './security/startup';
 
+/** How long shutdown waits for the logger to flush before exiting anyway. */
+const EXIT_FLUSH_TIMEOUT_MS = 2000;
+
 function helpText(): string {
   const lines = [
     'Usage: damselfly [config-file] [--setting value ...]',
@@ -211,6 +214,8 @@ async function start(argv: readonly string[]): Promise<void> {
       await closePersistence(server);
       await server.security.audit?.close();
       logger.info('bye');
+      // A log destination that is gone (a closed pipe) must not keep the process alive.
+      setTimeout(() => process.exit(0), EXIT_FLUSH_TIMEOUT_MS).unref();
       logger.flush(() => process.exit(0));
     });
     return true;

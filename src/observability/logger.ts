@@ -15,6 +15,9 @@ export function createLogger(level: string, file: string): Logger {
     file === ''
       ? pino.destination({ fd: 1, sync: false })
       : pino.destination({ dest: file, sync: false, mkdir: true });
+  // A closed destination (standard output piped to a process that exited)
+  // loses the log lines but must not stop the server or its shutdown.
+  destination.on('error', () => undefined);
   return pino({ level: LEVELS[level] ?? 'info', base: { pid: process.pid } }, destination);
 }
 
