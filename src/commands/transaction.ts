@@ -29,7 +29,7 @@ export function unwatchAll(client: Client): void {
 }
 
 /**
- * Whether a watched key that was alive when watched has since reached its
+ * Returns whether a watched key that was alive when watched has since reached its
  * expiry time. Such a key counts as changed even before anything removes it.
  */
 function watchedKeyExpired(client: Client): boolean {
@@ -44,9 +44,9 @@ function watchedKeyExpired(client: Client): boolean {
 }
 
 /**
- * EXEC: runs the queued commands and replies an array of their replies; nil
- * when a watched key changed; EXECABORT when a command was rejected while
- * queuing.
+ * EXEC: runs the queued commands and replies an array of their replies. It
+ * replies nil when a watched key changed, and EXECABORT when a command was
+ * rejected while queuing.
  */
 function exec(client: Client): void {
   const transaction = client.transaction;
@@ -105,7 +105,7 @@ function watch(client: Client, args: string[]): void {
   client.reply.ok();
 }
 
-/** UNWATCH: forgets all watched keys; replies OK. */
+/** UNWATCH: stops watching every key; replies OK. */
 function unwatch(client: Client): void {
   unwatchAll(client);
   client.reply.ok();

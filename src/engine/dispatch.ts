@@ -72,62 +72,57 @@ export function dispatch(client: Client, args: string[]): void {
     return;
   }
   client.lastCommand = spec.name;
-  if (!client.authenticated && !spec.flags.includes('no_auth')) {
-    reject(client, ERR.noAuth, spec);
+
+  const refusal = gateRefusal(client, spec, args);
+  if (refusal !== null) {
+    reject(client, refusal, spec);
     return;
-  }
-  const denied = server.security.acl.check(client, spec, args);
-  if (denied !== null) {
-    reject(client, denied, spec);
-    return;
-  }
-  if (outOfMemory(client, spec)) {
-    reject(client, ERR.oom, spec);
-    return;
-  }
-  if (server.persistence.loading && !spec.flags.includes('loading')) {
-    reject(client, ERR.loading, spec);
-    return;
-  }
-  if (spec.isWrite && writesRefused(client)) {
-    reject(client, misconfText(client), spec);
-    return;
-  }
-  if (client.resp === 2 && client.subscriptionCount > 0 && !SUBSCRIBED_ALLOWED.has(spec.name)) {
-    const text =
-      `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / ` +
-      '(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context';
-    reject(client, text, spec);
-    return;
-  }
-  const busy = server.busyScript;
-  if (busy !== null) {
-    if (!allowedWhileBusy(spec, args)) {
-      reject(client, busy.busyError, spec);
-      return;
-    }
-    if (spec.name === 'shutdown') busy.abandon();
-  }
-  if (server.security.rateLimits.active && !client.internal) {
-    const limited = server.security.rateLimits.check(client, client.lastInteraction);
-    if (limited !== null) {
-      reject(client, limited, spec);
-      return;
-    }
   }
   if (anyPause() && clientPauseOf(server, dispatchAgain).holds(client, spec, args)) return;
+
   if (client.transaction !== null && !TRANSACTION_CONTROL.has(spec.name)) {
-    if (spec.flags.includes('no_multi')) {
-      reject(client, ERR.notAllowedInMulti, spec);
-      return;
-    }
-    client.transaction.queued.push({ command: spec, args });
-    client.reply.simple('QUEUED');
+    queueInTransaction(client, spec, args);
     return;
   }
   execute(client, spec, args);
   // Clients that a script's commands made ready are served once the whole script has run.
   if (!client.internal && server.busyScript === null) server.blocking.serveReadyKeys();
+}
+
+/** Returns the error that refuses a request, checked in Redis's order, or null to let it run. */
+function gateRefusal(client: Client, spec: RegisteredCommand, args: string[]): string | null {
+  const server = client.server;
+  if (!client.authenticated && !spec.flags.includes('no_auth')) return ERR.noAuth;
+  const denied = server.security.acl.check(client, spec, args);
+  if (denied !== null) return denied;
+  if (outOfMemory(client, spec)) return ERR.oom;
+  if (server.persistence.loading && !spec.flags.includes('loading')) return ERR.loading;
+  if (spec.isWrite && writesRefused(client)) return misconfText(client);
+  if (client.resp === 2 && client.subscriptionCount > 0 && !SUBSCRIBED_ALLOWED.has(spec.name)) {
+    return (
+      `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / ` +
+      '(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context'
+    );
+  }
+  const busy = server.busyScript;
+  if (busy !== null) {
+    if (!allowedWhileBusy(spec, args)) return busy.busyError;
+    if (spec.name === 'shutdown') busy.abandon();
+  }
+  if (server.security.rateLimits.active && !client.internal) {
+    return server.security.rateLimits.check(client, client.lastInteraction);
+  }
+  return null;
+}
+
+/** Queues a request inside MULTI (replying QUEUED), or rejects a command MULTI does not take. */
+function queueInTransaction(client: Client, spec: RegisteredCommand, args: string[]): void {
+  if (spec.flags.includes('no_multi')) {
+    reject(client, ERR.notAllowedInMulti, spec);
+    return;
+  }
+  client.transaction?.queued.push({ command: spec, args });
+  client.reply.simple('QUEUED');
 }
 
 /**
@@ -141,12 +136,12 @@ function allowedWhileBusy(spec: RegisteredCommand, args: string[]): boolean {
   return flags.includes('nosave') && !flags.includes('abort');
 }
 
-/** Commands that run in MULTI even when out of memory, unless EXEC holds a denyoom command. */
+/** Commands that run in MULTI even when out of memory, unless EXEC contains a denyoom command. */
 const OOM_EXEMPT_IN_MULTI = new Set(['exec', 'discard', 'quit', 'reset']);
 
 /**
- * Evicts keys as `maxmemory` asks, then tells whether the command must be
- * refused with OOM: a denyoom command (or an EXEC queuing one), or anything
+ * Evicts keys as `maxmemory` requires, then returns whether the command must be
+ * rejected with OOM: a denyoom command (or an EXEC queuing one), or anything
  * queued inside MULTI, while used memory stays over the limit.
  */
 function outOfMemory(client: Client, spec: RegisteredCommand): boolean {
@@ -172,14 +167,14 @@ function dispatchAgain(client: Client, args: string[]): void {
   dispatch(client, args);
 }
 
-/** Whether persistence failures currently refuse writes (Redis's MISCONF state). */
+/** Returns whether persistence failures currently reject writes (Redis's MISCONF state). */
 function writesRefused(client: Client): boolean {
   const state = client.server.persistence;
   if (state.aofWriteError !== null) return true;
   return state.writesRefused && client.server.config.bool('stop-writes-on-bgsave-error');
 }
 
-/** The MISCONF error when persistence failures refuse writes, else null. */
+/** Returns the MISCONF error while persistence failures reject writes, else null. */
 export function writeRefusal(client: Client): string | null {
   return writesRefused(client) ? misconfText(client) : null;
 }

@@ -3,7 +3,7 @@
  * commands with a SELECT whenever the database changes.
  *
  * fsync policies:
- * - `always`: a connection whose requests journaled anything holds its replies
+ * - `always`: a connection whose requests journaled anything keeps its replies
  *   until those bytes are written and fsynced. One write and one fsync serve
  *   every connection waiting at that moment (group commit).
  * - `everysec`: writes go out at the end of each event-loop turn and an fsync
@@ -75,7 +75,7 @@ export class AofWriter {
 
   /**
    * Opens a file for appending. Returns false, opening nothing, when the file
-   * holds data whose encryption does not match the configuration (plain data
+   * contains data whose encryption does not match the configuration (plain data
    * while a key is set, or the reverse): the caller starts a new file instead.
    */
   async open(path: string): Promise<boolean> {
@@ -142,7 +142,7 @@ export class AofWriter {
     this.#scheduleFlush();
   }
 
-  /** The journal listener: encodes a write that changed data. */
+  /** Encodes a write that changed data (the journal listener). */
   append(dbIndex: number, args: readonly string[]): void {
     const name = args[0].toUpperCase();
     if (name === 'MULTI') {

@@ -89,7 +89,7 @@ export class Keyring {
   }
 }
 
-/** Whether a key file can be read by users other than its owner. */
+/** Returns whether a key file can be read by users other than its owner. */
 export function isKeyFileShared(path: string): boolean {
   return (statSync(path).mode & 0o077) !== 0;
 }
@@ -141,7 +141,7 @@ export class RecordEncryptor {
     this.#index++;
   }
 
-  /** Encrypts and counts a record at once, for writers that cannot fail halfway. */
+  /** Encrypts a record and counts it as written, for writers that write it at once. */
   encryptNext(plaintext: Buffer): Buffer {
     const record = this.encrypt(plaintext);
     this.recordWritten();
@@ -159,9 +159,9 @@ export interface DecryptedFile {
 
 /**
  * Decrypts a whole file. A record cut off at the end is left out and
- * reported through `validLength`; a record that fails authentication, or
- * was written with a key the keyring lacks, raises EncryptionError naming
- * the byte offset.
+ * reported through `validLength`. A record that fails authentication, or was
+ * written with a key the keyring lacks, raises EncryptionError naming the
+ * byte offset.
  */
 export function decryptFile(file: Buffer, keyring: Keyring | null, path: string): DecryptedFile {
   if (keyring === null) {

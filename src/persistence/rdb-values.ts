@@ -1,7 +1,7 @@
 /**
  * Converts values to and from their RDB form. Values cross this boundary as
  * `PlainValue`s (arrays of byte strings), so the file format does not depend
- * on how the keyspace holds each type in memory.
+ * on how the keyspace stores each type in memory.
  *
  * Written forms, all of which Redis 7.0 loads: strings as strings, lists as
  * quicklist 2 with listpack nodes, hashes, sets and sorted sets in their
@@ -23,7 +23,7 @@ const LIST_NODE_ENTRIES = 128;
 const QUICKLIST_NODE_PACKED = 2;
 const QUICKLIST_NODE_PLAIN = 1;
 
-/** The RDB type byte a value is written with. */
+/** Returns the RDB type byte a value is written with. */
 export function typeByteOf(value: PlainValue): number {
   switch (value.type) {
     case 'string':
@@ -117,7 +117,7 @@ function listpackStringEntry(entry: string): Buffer {
   return out;
 }
 
-/** The back-length of a listpack entry: 7 bits per byte, most significant byte first. */
+/** Encodes the back-length of a listpack entry: 7 bits per byte, most significant first. */
 function encodeBacklen(length: number): Buffer {
   const bytes: number[] = [];
   let rest = length;
@@ -172,7 +172,7 @@ function readStrings(d: RdbDecoder, count: number): string[] {
   return values;
 }
 
-/** Reads a string that holds a compact encoding and parses it. */
+/** Reads a string that contains a compact encoding and parses it. */
 function nested(d: RdbDecoder, parse: (blob: Buffer, base: number) => string[]): string[] {
   const base = d.base + d.offset;
   return parse(d.stringBuffer(), base);

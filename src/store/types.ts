@@ -28,12 +28,12 @@ export function typeOf(value: Value): RedisType {
   return isString(value) ? 'string' : value.type;
 }
 
-/** The byte string form of a string value. */
+/** Returns the byte string form of a string value. */
 export function asBinary(value: StringValue): string {
   return typeof value === 'string' ? value : value.toString('latin1');
 }
 
-/** Whether a string of digits fits Redis's "int" encoding (a signed 64-bit decimal). */
+/** Returns whether a string fits Redis's "int" encoding (a signed 64-bit decimal). */
 export function isIntegerEncodable(text: string): boolean {
   if (text.length === 0 || text.length > 20) return false;
   if (!/^-?[1-9]\d*$/.test(text) && text !== '0') return false;

@@ -41,6 +41,13 @@ const NIL_ARRAY2 = Buffer.from('*-1\r\n');
 const NULL3 = Buffer.from('_\r\n');
 const CRLF = 0x0d0a;
 
+/** Counts the decimal digits of a non-negative integer of 10 or more. */
+function decimalDigits(value: number): number {
+  if (value < 100) return 2;
+  if (value < 1000) return 3;
+  return String(value).length;
+}
+
 /** Preencoded `:n\r\n` for small integers, the most common integer replies. */
 const SMALL_INTS: Buffer[] = [];
 for (let i = -1; i <= 256; i++) SMALL_INTS.push(Buffer.from(`:${i}\r\n`));
@@ -246,7 +253,7 @@ export class RespWriter implements Reply {
     this.length += 2;
   }
 
-  /** A bulk string copied from a range of a buffer, with no intermediate string or view. */
+  /** Writes a bulk string copied from a range of a buffer, with no intermediate string or view. */
   bulkBytes(source: Buffer, start: number, end: number): void {
     const size = end - start;
     this.#reserve(size + 25);
@@ -284,7 +291,7 @@ export class RespWriter implements Reply {
     if (value < 10) {
       b[this.length++] = 0x30 + value;
     } else {
-      const digits = value < 100 ? 2 : value < 1000 ? 3 : String(value).length;
+      const digits = decimalDigits(value);
       let position = this.length + digits - 1;
       for (let rest = value; rest > 0; rest = Math.floor(rest / 10)) {
         b[position--] = 0x30 + (rest % 10);
