@@ -1,0 +1,335 @@
+/**
+ * The stream value type: entries in ID order in a list of nodes (see
+ * stream-node.ts), plus the stream's counters and consumer groups. Finding
+ * an ID takes a binary search over the nodes and one inside a node.
+ * Appending touches only the last node, and trimming only the first ones.
+ * Unlike other collections, an empty stream stays in the keyspace.
+ */
+import type { Config } from '../config/config';
+import { registerPlainCodec } from '../persistence/plain';
+import type {
+  PlainStream,
+  PlainStreamEntry,
+  PlainStreamGroup,
+  PlainStreamId,
+  PlainStreamPending,
+} from '../persistence/plain-stream';
+import type { PlainValue } from '../persistence/rdb-values';
+import { Consumer, ConsumerGroup } from './stream-group';
+import { compareIds, MAX_ID, nextId, toU64, ZERO_ID, type StreamId } from './stream-id';
+import { StreamNode, type StreamEntry, type StreamLimits } from './stream-node';
+import type { CollectionValue } from './types';
+
+export type { StreamEntry, StreamLimits } from './stream-node';
+
+export function streamLimits(config: Config): StreamLimits {
+  return {
+    maxBytes: config.number('stream-node-max-bytes'),
+    maxEntries: config.number('stream-node-max-entries'),
+  };
+}
+
+/** A trimming rule of XADD and XTRIM: keep `maxLength` entries, or drop IDs below `minId`. */
+export interface TrimRule {
+  strategy: 'maxlen' | 'minid';
+  maxLength: number;
+  minId: StreamId;
+  /** `~`: remove whole nodes only. */
+  approx: boolean;
+  /** With `approx`, the most entries to remove (0: no limit). */
+  limit: number;
+}
+
+/** Returns the index of the first entry with an ID >= `id` (entries.length if none). */
+function entryLowerBound(entries: readonly StreamEntry[], id: StreamId): number {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareIds(entries[middle].id, id) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+export class StreamValue implements CollectionValue {
+  readonly type = 'stream' as const;
+  #nodes: StreamNode[] = [];
+  #length = 0;
+  /** The ID of the newest entry ever added (or set by XSETID). */
+  lastId: StreamId = ZERO_ID;
+  /** The largest ID removed by XDEL (or set by XSETID); 0-0 when none. */
+  maxDeletedId: StreamId = ZERO_ID;
+  /** Entries ever added, counting removed ones. */
+  entriesAdded = 0n;
+  readonly groups = new Map<string, ConsumerGroup>();
+
+  encoding(): string {
+    return 'stream';
+  }
+
+  size(): number {
+    return this.#length;
+  }
+
+  /** Number of nodes, which XINFO STREAM reports as radix-tree-keys. */
+  get nodeCount(): number {
+    return this.#nodes.length;
+  }
+
+  clone(): StreamValue {
+    const copy = new StreamValue();
+    copy.#nodes = this.#nodes.map((node) => node.clone());
+    copy.#length = this.#length;
+    copy.lastId = this.lastId;
+    copy.maxDeletedId = this.maxDeletedId;
+    copy.entriesAdded = this.entriesAdded;
+    for (const [name, group] of this.groups) copy.groups.set(name, group.clone());
+    return copy;
+  }
+
+  firstEntry(): StreamEntry | undefined {
+    return this.#nodes[0]?.entries[0];
+  }
+
+  lastEntry(): StreamEntry | undefined {
+    const entries = this.#nodes[this.#nodes.length - 1]?.entries;
+    return entries === undefined ? undefined : entries[entries.length - 1];
+  }
+
+  /** Returns the first entry's ID, 0-0 when empty: XINFO's recorded-first-entry-id. */
+  firstId(): StreamId {
+    return this.firstEntry()?.id ?? ZERO_ID;
+  }
+
+  /** Returns the ID `*` generates at `now`, or null once the last possible ID is taken. */
+  autoId(now: number): StreamId | null {
+    if (this.lastId.ms < now) return { ms: now, seq: 0 };
+    return nextId(this.lastId);
+  }
+
+  /** Appends an entry whose ID is greater than `lastId`. */
+  append(id: StreamId, fields: string[], limits: StreamLimits): void {
+    const entry: StreamEntry = { id, fields };
+    const last = this.#nodes[this.#nodes.length - 1];
+    if (last !== undefined && last.accepts(fields, limits)) last.append(entry);
+    else this.#nodes.push(new StreamNode(entry));
+    this.#length++;
+    this.entriesAdded++;
+    this.lastId = id;
+  }
+
+  get(id: StreamId): StreamEntry | undefined {
+    const node = this.#nodes[this.#nodeIndex(id)];
+    if (node === undefined) return undefined;
+    const entry = node.entries[entryLowerBound(node.entries, id)];
+    return entry !== undefined && compareIds(entry.id, id) === 0 ? entry : undefined;
+  }
+
+  /** Removes one entry as XDEL does; returns whether it existed. */
+  delete(id: StreamId): boolean {
+    const nodeIndex = this.#nodeIndex(id);
+    const node = this.#nodes[nodeIndex];
+    if (node === undefined) return false;
+    const index = entryLowerBound(node.entries, id);
+    const entry = node.entries[index];
+    if (entry === undefined || compareIds(entry.id, id) !== 0) return false;
+    node.removeAt(index);
+    if (node.entries.length === 0) this.#nodes.splice(nodeIndex, 1);
+    this.#length--;
+    if (compareIds(id, this.maxDeletedId) > 0) this.maxDeletedId = id;
+    return true;
+  }
+
+  /**
+   * Returns up to `count` (0: all) entries with IDs in [start, end], in
+   * ascending order, or descending from `end` when `reverse`.
+   */
+  range(start: StreamId, end: StreamId, count: number, reverse: boolean): StreamEntry[] {
+    if (compareIds(start, end) > 0) return [];
+    return reverse ? this.#rangeDown(start, end, count) : this.#rangeUp(start, end, count);
+  }
+
+  /** Removes old entries by `rule` as Redis 7.0 does; returns how many it removed. */
+  trim(rule: TrimRule): number {
+    let removed = 0;
+    while (this.#nodes.length > 0) {
+      const node = this.#nodes[0];
+      const live = node.entries.length;
+      if (rule.limit !== 0 && removed + live > rule.limit) break;
+      if (this.#wholeNodeGoes(node, rule)) {
+        this.#nodes.shift();
+        this.#length -= live;
+        removed += live;
+        continue;
+      }
+      if (!rule.approx) removed += this.#trimInside(node, rule);
+      break;
+    }
+    return removed;
+  }
+
+  #wholeNodeGoes(node: StreamNode, rule: TrimRule): boolean {
+    if (rule.strategy === 'maxlen') return this.#length - node.entries.length >= rule.maxLength;
+    return compareIds(node.lastAddedId, rule.minId) < 0;
+  }
+
+  /** Removes the first entries of `node` that `rule` drops, as an exact trim does. */
+  #trimInside(node: StreamNode, rule: TrimRule): number {
+    let count = 0;
+    for (const entry of node.entries) {
+      if (rule.strategy === 'maxlen' && this.#length - count <= rule.maxLength) break;
+      if (rule.strategy === 'minid' && compareIds(entry.id, rule.minId) >= 0) break;
+      count++;
+    }
+    node.removeFirst(count);
+    this.#length -= count;
+    if (node.entries.length === 0) this.#nodes.shift();
+    return count;
+  }
+
+  #rangeUp(start: StreamId, end: StreamId, count: number): StreamEntry[] {
+    const found: StreamEntry[] = [];
+    let nodeIndex = Math.max(0, this.#nodeIndex(start));
+    let index = -1;
+    for (; nodeIndex < this.#nodes.length; nodeIndex++) {
+      const entries = this.#nodes[nodeIndex].entries;
+      index = index < 0 ? entryLowerBound(entries, start) : 0;
+      for (; index < entries.length; index++) {
+        if (compareIds(entries[index].id, end) > 0) return found;
+        found.push(entries[index]);
+        if (found.length === count) return found;
+      }
+    }
+    return found;
+  }
+
+  #rangeDown(start: StreamId, end: StreamId, count: number): StreamEntry[] {
+    const found: StreamEntry[] = [];
+    let nodeIndex = this.#nodeIndex(end);
+    let index = -1;
+    for (; nodeIndex >= 0; nodeIndex--) {
+      const entries = this.#nodes[nodeIndex].entries;
+      if (index < 0) {
+        index = entryLowerBound(entries, end);
+        if (index < entries.length && compareIds(entries[index].id, end) === 0) index++;
+      } else {
+        index = entries.length;
+      }
+      for (index--; index >= 0; index--) {
+        if (compareIds(entries[index].id, start) < 0) return found;
+        found.push(entries[index]);
+        if (found.length === count) return found;
+      }
+      index = 0;
+    }
+    return found;
+  }
+
+  /** Returns the index of the last node whose first entry is <= `id`, -1 when none is. */
+  #nodeIndex(id: StreamId): number {
+    const nodes = this.#nodes;
+    let low = 0;
+    let high = nodes.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareIds(nodes[middle].entries[0].id, id) <= 0) low = middle + 1;
+      else high = middle;
+    }
+    return low - 1;
+  }
+}
+
+function toPlainId(id: StreamId): PlainStreamId {
+  return { ms: BigInt(id.ms), seq: BigInt(id.seq) };
+}
+
+function fromPlainId(id: PlainStreamId): StreamId {
+  return { ms: toU64(id.ms), seq: toU64(id.seq) };
+}
+
+function groupToPlain(group: ConsumerGroup): PlainStreamGroup {
+  const pending: PlainStreamPending[] = [];
+  for (const [id, entry] of group.pending.entries()) {
+    pending.push({
+      id: toPlainId(id),
+      consumer: entry.consumer.name,
+      deliveryTime: entry.deliveryTime,
+      deliveryCount: entry.deliveryCount,
+    });
+  }
+  const consumers = group.sortedConsumers().map((consumer) => ({
+    name: consumer.name,
+    seenTime: consumer.seenTime,
+    activeTime: consumer.activeTime,
+  }));
+  return {
+    name: group.name,
+    lastDeliveredId: toPlainId(group.lastId),
+    entriesRead: Number(group.entriesRead),
+    pending,
+    consumers,
+  };
+}
+
+/*
+ * NOTE: the plain form stores counters as JavaScript numbers, so entries-added
+ * and entries-read values above 2^53 (only XSETID and XGROUP SETID set such
+ * values) lose precision when saved.
+ */
+export function streamToPlain(stream: StreamValue): PlainStream {
+  const entries: PlainStreamEntry[] = [];
+  for (const entry of stream.range(ZERO_ID, MAX_ID, 0, false)) {
+    entries.push({ id: toPlainId(entry.id), fields: entry.fields });
+  }
+  return {
+    type: 'stream',
+    entries,
+    lastId: toPlainId(stream.lastId),
+    maxDeletedId: toPlainId(stream.maxDeletedId),
+    entriesAdded: Number(stream.entriesAdded),
+    groups: [...stream.groups.values()].map(groupToPlain),
+  };
+}
+
+function groupFromPlain(plain: PlainStreamGroup): ConsumerGroup {
+  const group = new ConsumerGroup(
+    plain.name,
+    fromPlainId(plain.lastDeliveredId),
+    BigInt(plain.entriesRead),
+  );
+  for (const each of plain.consumers) {
+    const consumer = group.consumer(each.name, true, each.seenTime) as Consumer;
+    consumer.activeTime = each.activeTime;
+  }
+  for (const each of plain.pending) {
+    const consumer = group.consumer(each.consumer, true, 0) as Consumer;
+    const entry = group.deliver(fromPlainId(each.id), consumer, each.deliveryTime, false);
+    entry.deliveryCount = each.deliveryCount;
+  }
+  return group;
+}
+
+/**
+ * Builds a stream from its plain form, grouping entries into nodes by the
+ * settings in force.
+ * NOTE: the entries XDEL removed are not in the plain form, so rebuilt nodes
+ * hold no tombstones and may be packed more densely than before the save.
+ */
+export function streamFromPlain(plain: PlainStream, limits: StreamLimits): StreamValue {
+  const stream = new StreamValue();
+  for (const entry of plain.entries) stream.append(fromPlainId(entry.id), entry.fields, limits);
+  stream.lastId = fromPlainId(plain.lastId);
+  stream.maxDeletedId = fromPlainId(plain.maxDeletedId);
+  stream.entriesAdded = BigInt(plain.entriesAdded);
+  for (const group of plain.groups) stream.groups.set(group.name, groupFromPlain(group));
+  return stream;
+}
+
+registerPlainCodec('stream', {
+  toPlain: (value): PlainValue => streamToPlain(value as StreamValue),
+  fromPlain: (plain, config) => {
+    if (plain.type !== 'stream') throw new Error(`expected a stream, got ${plain.type}`);
+    return streamFromPlain(plain, streamLimits(config));
+  },
+});
