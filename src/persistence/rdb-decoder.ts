@@ -86,6 +86,14 @@ export class RdbDecoder {
     return read.value;
   }
 
+  /** Reads a length as an unsigned 64-bit integer (stream IDs and counters use all 64 bits). */
+  length64(): bigint {
+    const first = this.buffer[this.offset];
+    if (first !== 0x81) return BigInt(this.length());
+    this.offset++;
+    return this.bytes(8).readBigUInt64BE(0);
+  }
+
   /** Reads a string as a Buffer (a fresh copy, never a view of the file buffer). */
   stringBuffer(): Buffer {
     const read = this.#lengthOrEncoding();
@@ -135,6 +143,11 @@ export class RdbDecoder {
 
   uint32(): number {
     return this.bytes(4).readUInt32LE(0);
+  }
+
+  /** Reads a signed 64-bit little-endian millisecond time, as Redis writes stream times. */
+  int64(): number {
+    return Number(this.bytes(8).readBigInt64LE(0));
   }
 }
 

@@ -41,6 +41,7 @@ export const TYPE = {
   listQuicklist2: 18,
   streamListpacks2: 19,
   setListpack: 20,
+  streamListpacks3: 21,
 } as const;
 
 /** Special string encodings after a length byte of the form 11xxxxxx. */
@@ -109,6 +110,18 @@ export class RdbEncoder {
     }
   }
 
+  /** Writes a length of up to 64 bits (stream IDs and counters). */
+  length64(value: bigint): void {
+    if (value <= 0xffffffffn) {
+      this.length(Number(value));
+      return;
+    }
+    this.#reserve(9);
+    this.#buffer[this.#length++] = 0x81;
+    this.#buffer.writeBigUInt64BE(value, this.#length);
+    this.#length += 8;
+  }
+
   /** Writes a byte string: as an integer when it is one, LZF-compressed when that is smaller. */
   string(value: string | Buffer): void {
     if (value.length <= 11 && typeof value === 'string' && this.#integerString(value)) return;
@@ -169,6 +182,13 @@ export class RdbEncoder {
   uint64(value: number): void {
     this.#reserve(8);
     this.#buffer.writeBigUInt64LE(BigInt(value), this.#length);
+    this.#length += 8;
+  }
+
+  /** Writes a signed 64-bit little-endian millisecond time, as Redis writes stream times. */
+  int64(value: number): void {
+    this.#reserve(8);
+    this.#buffer.writeBigInt64LE(BigInt(value), this.#length);
     this.#length += 8;
   }
 

@@ -5,10 +5,13 @@
  *
  * Written forms, all of which Redis 7.0 loads: strings as strings, lists as
  * quicklist 2 with listpack nodes, hashes, sets and sorted sets in their
- * plain forms (HASH, SET, ZSET_2). Every form Redis 7 writes can be read.
+ * plain forms (HASH, SET, ZSET_2), streams as STREAM_LISTPACKS_2. Every
+ * form Redis 7 writes can be read.
  */
 import { RdbDecoder, readIntset, readListpack, readZiplist } from './rdb-decoder';
 import { RdbEncoder, TYPE } from './rdb-encoder';
+import { decodeStream, encodeStream } from './rdb-stream';
+import type { PlainStream } from './plain-stream';
 import { toDouble } from '../commands/arguments';
 
 export type PlainValue =
@@ -16,7 +19,8 @@ export type PlainValue =
   | { type: 'list'; elements: string[] }
   | { type: 'hash'; entries: [string, string][] }
   | { type: 'set'; members: string[] }
-  | { type: 'zset'; entries: [string, number][] };
+  | { type: 'zset'; entries: [string, number][] }
+  | PlainStream;
 
 /** Elements per listpack node when writing lists, about Redis's default node size. */
 const LIST_NODE_ENTRIES = 128;
@@ -36,6 +40,8 @@ export function typeByteOf(value: PlainValue): number {
       return TYPE.set;
     case 'zset':
       return TYPE.zset2;
+    case 'stream':
+      return TYPE.streamListpacks2;
   }
 }
 
@@ -71,6 +77,9 @@ export function encodePayload(encoder: RdbEncoder, value: PlainValue): void {
         encoder.string(member);
         encoder.binaryDouble(score);
       }
+      return;
+    case 'stream':
+      encodeStream(encoder, value);
       return;
   }
 }
@@ -161,6 +170,10 @@ export function decodeValue(d: RdbDecoder, type: number): PlainValue {
       return { type: 'zset', entries: scorePairs(d, nested(d, readZiplist)) };
     case TYPE.zsetListpack:
       return { type: 'zset', entries: scorePairs(d, nested(d, readListpack)) };
+    case TYPE.streamListpacks:
+    case TYPE.streamListpacks2:
+    case TYPE.streamListpacks3:
+      return decodeStream(d, type);
     default:
       return d.fail(`unsupported value type ${type}`);
   }
