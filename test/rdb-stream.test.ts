@@ -168,6 +168,14 @@ describe('stream record round trips', () => {
     assert.deepEqual(decodeBytes(encodeForm(stream, 2)), stream);
   });
 
+  test('counters beyond 2^53 load rounded', () => {
+    const stream = sampleStream();
+    stream.entriesAdded = 2 ** 60;
+    stream.groups[0].entriesRead = 2 ** 59;
+    stream.groups[0].pending[0].deliveryCount = 2 ** 58;
+    assert.deepEqual(decodeBytes(encodeForm(stream, 3)), stream);
+  });
+
   test('binary fields and integer-like strings', () => {
     const values = ['0', '-0', '007', '+1', '-1', '4095', '4096', '-4097', '32768', '-8388609'];
     const more = ['2147483648', '9223372036854775807', '9223372036854775808', '\x00\xff\r\n'];

@@ -126,7 +126,7 @@ function decodeEntriesAndIds(d: RdbDecoder, form: StreamForm): PlainStream {
   if (form >= 2) {
     readId(d); // The first ID, which the entries already give.
     maxDeletedId = readId(d);
-    entriesAdded = d.length();
+    entriesAdded = readCounter(d);
     if (entriesAdded < entries.length) d.fail('stream entries added is below its length');
   }
   return { type: 'stream', entries, lastId, maxDeletedId, entriesAdded, groups: [] };
@@ -157,7 +157,7 @@ function decodeGroup(d: RdbDecoder, stream: PlainStream, form: StreamForm): Plai
     if (key <= previousKey && i > 0) d.fail('group pending entries are not in ascending ID order');
     previousKey = key;
     const deliveryTime = d.int64();
-    pending.set(key, { id, consumer: '', deliveryTime, deliveryCount: d.length() });
+    pending.set(key, { id, consumer: '', deliveryTime, deliveryCount: readCounter(d) });
   }
   const consumers = decodeConsumers(d, pending, form);
   return { name, lastDeliveredId, entriesRead, pending: [...pending.values()], consumers };
@@ -200,9 +200,16 @@ function decodeConsumers(
 /** Reads entries read: -1 (unknown) or a count. */
 function readEntriesRead(d: RdbDecoder): number {
   const value = d.length64();
-  if (value === UNKNOWN_ENTRIES_READ) return -1;
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) d.fail('consumer group entries read too large');
-  return Number(value);
+  return value === UNKNOWN_ENTRIES_READ ? -1 : Number(value);
+}
+
+/**
+ * Reads a 64-bit counter.
+ * NOTE: the plain form holds counters as numbers, so counters above 2^53
+ * (which only XSETID, XGROUP SETID and XCLAIM RETRYCOUNT set) load rounded.
+ */
+function readCounter(d: RdbDecoder): number {
+  return Number(d.length64());
 }
 
 /**
