@@ -3,7 +3,8 @@
  * the current increment file, and rewrites (BGREWRITEAOF and automatic ones).
  *
  * A rewrite cuts over to a new increment file and, at that same instant,
- * starts a point-in-time snapshot that becomes the new base file. The
+ * starts a point-in-time snapshot that becomes the new base file (an RDB
+ * file, or commands when `aof-use-rdb-preamble` is no). The
  * manifest lists the new increment file before the rewrite starts, so a crash
  * at any moment leaves a manifest whose files hold every write.
  */
@@ -143,7 +144,8 @@ export class AppendOnlyLog {
     state.aofRewriteInProgress = true;
     const seq = this.#nextSeq();
     const increment = { name: incrementFileName(this.#baseName, seq), seq, type: 'i' as const };
-    const base = { name: baseFileName(this.#baseName, seq, true), seq, type: 'b' as const };
+    const preamble = server.config.bool('aof-use-rdb-preamble');
+    const base = { name: baseFileName(this.#baseName, seq, preamble), seq, type: 'b' as const };
     let snapshot: Snapshot | null = null;
     try {
       const incrementPath = join(this.#directory, increment.name);
@@ -153,7 +155,7 @@ export class AppendOnlyLog {
         closeSync(openSync(incrementPath, 'a', FILE_MODE));
         this.#manifest.increments.push(increment);
         this.#writeManifest();
-        snapshot = new Snapshot(server);
+        snapshot = new Snapshot(server, preamble ? 'rdb' : 'commands');
         server.snapshot = snapshot;
         for (const hook of rewriteJournalHooks) hook(server);
       });

@@ -23,11 +23,19 @@ import {
   encodeStringEntry,
 } from './rdb-file';
 import { toPlain } from './plain';
+import { emitKeyCommands } from './aof-rewrite';
+import { encodeCommand } from './aof-writer';
 
 /** Bytes gathered before a chunk goes to the file. */
 const CHUNK_BYTES = 1024 * 1024;
 /** How long one slice of a background save may hold the event loop. */
 const SLICE_MS = 4;
+
+/**
+ * What a snapshot file holds: an RDB file, or the commands that rebuild
+ * each key (an append-only base file with `aof-use-rdb-preamble no`).
+ */
+export type SnapshotFormat = 'rdb' | 'commands';
 
 /** One database as it was when the snapshot started. */
 interface DatabaseWalk {
@@ -44,12 +52,14 @@ export class Snapshot {
   readonly #walks: DatabaseWalk[];
   readonly #encoder: RdbEncoder;
   readonly #crc = new Crc64();
+  readonly #format: SnapshotFormat;
   #current = 0;
   #selectedDb = -1;
   keysWritten = 0;
   readonly startedAt = Date.now();
 
-  constructor(server: Server) {
+  constructor(server: Server, format: SnapshotFormat = 'rdb') {
+    this.#format = format;
     this.#encoder = new RdbEncoder(true);
     this.#walks = server.databases.map((db) => ({
       index: db.id,
@@ -66,7 +76,7 @@ export class Snapshot {
       ['used-mem', String(process.memoryUsage().rss)],
       ['aof-base', '0'],
     ];
-    encodeHeader(this.#encoder, aux);
+    if (format === 'rdb') encodeHeader(this.#encoder, aux);
   }
 
   /**
@@ -85,6 +95,10 @@ export class Snapshot {
   #writeEntry(walk: DatabaseWalk, key: string, value: Value): void {
     const expiresAt = walk.expires.get(key) ?? -1;
     if (expiresAt >= 0 && expiresAt <= Date.now()) return;
+    if (this.#format === 'commands') {
+      this.#writeCommands(walk, key, value, expiresAt);
+      return;
+    }
     if (this.#selectedDb !== walk.index) {
       const sizes = walk.resizeWritten
         ? null
@@ -95,6 +109,16 @@ export class Snapshot {
     }
     if (isString(value)) encodeStringEntry(this.#encoder, key, value, expiresAt);
     else encodeEntry(this.#encoder, key, toPlain(value), expiresAt);
+    this.keysWritten++;
+  }
+
+  #writeCommands(walk: DatabaseWalk, key: string, value: Value, expiresAt: number): void {
+    const encoder = this.#encoder;
+    if (this.#selectedDb !== walk.index) {
+      encoder.raw(encodeCommand(['SELECT', String(walk.index)]));
+      this.#selectedDb = walk.index;
+    }
+    emitKeyCommands(key, value, expiresAt, (args) => encoder.raw(encodeCommand(args)));
     this.keysWritten++;
   }
 
@@ -129,8 +153,9 @@ export class Snapshot {
     return chunk;
   }
 
-  /** Ends the file: EOF opcode and checksum. */
+  /** Ends the file: EOF opcode and checksum (nothing for commands). */
   finish(): Buffer {
+    if (this.#format === 'commands') return this.#encoder.take();
     encodeEof(this.#encoder);
     const tail = this.#encoder.take();
     this.#crc.update(tail);
