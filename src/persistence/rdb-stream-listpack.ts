@@ -10,7 +10,7 @@
  * its data, and a back-length: the size of the encoding and data, 7 bits
  * per byte, most significant first, every byte but the first with bit 0x80.
  */
-import { RdbDecoder } from './rdb-decoder';
+import { RdbFormatError } from './rdb-decoder';
 
 const HEADER_SIZE = 6;
 const END_BYTE = 0xff;
@@ -181,46 +181,57 @@ export class ListpackWriter {
   }
 }
 
-/** Reads a listpack element by element; every read throws RdbFormatError on bad data. */
+/**
+ * Reads a listpack element by element; every read throws RdbFormatError on
+ * bad data. It reads the buffer in place, without a Buffer view per element.
+ */
 export class ListpackCursor {
-  readonly #d: RdbDecoder;
+  readonly #buffer: Buffer;
+  readonly #base: number;
+  /** Offset of the end byte. */
+  readonly #end: number;
   readonly #declaredCount: number;
+  #offset = HEADER_SIZE;
   #count = 0;
 
   constructor(blob: Buffer, base: number) {
-    this.#d = new RdbDecoder(blob, 0, base);
-    if (blob.length < HEADER_SIZE + 1) this.#d.fail('listpack shorter than its header');
-    if (this.#d.uint32() !== blob.length) this.#d.fail('listpack size does not match its header');
-    this.#declaredCount = this.#d.buffer.readUInt16LE(4);
-    this.#d.offset = HEADER_SIZE;
-    if (blob[blob.length - 1] !== END_BYTE) this.#d.fail('listpack without end marker');
+    this.#buffer = blob;
+    this.#base = base;
+    this.#end = blob.length - 1;
+    if (blob.length < HEADER_SIZE + 1) this.#failAt('listpack shorter than its header', 0);
+    if (blob.readUInt32LE(0) !== blob.length) {
+      this.#failAt('listpack size does not match its header', 0);
+    }
+    if (blob[this.#end] !== END_BYTE) this.#failAt('listpack without end marker', this.#end);
+    this.#declaredCount = blob.readUInt16LE(4);
+  }
+
+  #failAt(message: string, offset: number): never {
+    throw new RdbFormatError(message, this.#base + offset);
   }
 
   fail(message: string): never {
-    return this.#d.fail(message);
+    return this.#failAt(message, this.#offset);
   }
 
   /** Whether the cursor is at the end byte. */
   get done(): boolean {
-    return this.#d.buffer[this.#d.offset] === END_BYTE;
+    return this.#offset >= this.#end;
   }
 
   /** Checks that the cursor is at the end byte and the element count matches the header. */
   finish(): void {
-    if (!this.done || this.#d.offset !== this.#d.buffer.length - 1) {
-      this.#d.fail('listpack has elements past the expected end');
-    }
+    if (this.#offset !== this.#end) this.fail('listpack has elements past the expected end');
     if (this.#declaredCount !== UNKNOWN_COUNT && this.#declaredCount !== this.#count) {
-      this.#d.fail('listpack element count does not match its header');
+      this.fail('listpack element count does not match its header');
     }
   }
 
   next(): ListpackElement {
-    const d = this.#d;
-    if (this.done) d.fail('listpack ended early');
-    const start = d.offset;
+    if (this.done) this.fail('listpack ended early');
+    const start = this.#offset;
     const element = this.#element();
-    this.#checkBacklen(d.offset - start);
+    this.#checkBacklen(this.#offset - start);
     this.#count++;
     return element;
   }
@@ -228,14 +239,14 @@ export class ListpackCursor {
   /** Reads an integer element (a string element is an error). */
   integer(): number | bigint {
     const element = this.next();
-    if (typeof element === 'string') this.#d.fail('listpack element is not an integer');
+    if (typeof element === 'string') this.fail('listpack element is not an integer');
     return element;
   }
 
   /** Reads a non-negative integer that fits a JavaScript number. */
   count(): number {
     const element = this.integer();
-    if (typeof element === 'bigint' || element < 0) this.#d.fail('invalid count in listpack');
+    if (typeof element === 'bigint' || element < 0) this.fail('invalid count in listpack');
     return element;
   }
 
@@ -245,43 +256,61 @@ export class ListpackCursor {
     return typeof element === 'string' ? element : String(element);
   }
 
+  /** Moves past `size` bytes, checking they lie before the end byte; returns where they start. */
+  #take(size: number): number {
+    const start = this.#offset;
+    if (start + size > this.#end) this.fail('listpack element runs past its end');
+    this.#offset = start + size;
+    return start;
+  }
+
+  #text(length: number): string {
+    const start = this.#take(length);
+    return this.#buffer.latin1Slice(start, start + length);
+  }
+
   #element(): ListpackElement {
-    const d = this.#d;
-    const first = d.byte();
+    const b = this.#buffer;
+    const first = b[this.#take(1)];
     if (first < 0x80) return first;
-    if (first < 0xc0) return d.bytes(first & 0x3f).toString('latin1');
+    if (first < 0xc0) return this.#text(first & 0x3f);
     if (first < 0xe0) {
-      const value = ((first & 0x1f) << 8) | d.byte();
+      const value = ((first & 0x1f) << 8) | b[this.#take(1)];
       return value >= 4096 ? value - 8192 : value;
     }
-    if (first < 0xf0) return d.bytes(((first & 0x0f) << 8) | d.byte()).toString('latin1');
+    if (first < 0xf0) return this.#text(((first & 0x0f) << 8) | b[this.#take(1)]);
     switch (first) {
       case 0xf0:
-        return d.bytes(d.uint32()).toString('latin1');
+        return this.#text(b.readUInt32LE(this.#take(4)));
       case 0xf1:
-        return d.bytes(2).readInt16LE(0);
+        return b.readInt16LE(this.#take(2));
       case 0xf2:
-        return d.bytes(3).readIntLE(0, 3);
+        return b.readIntLE(this.#take(3), 3);
       case 0xf3:
-        return d.bytes(4).readInt32LE(0);
+        return b.readInt32LE(this.#take(4));
       case 0xf4: {
-        const value = d.bytes(8).readBigInt64LE(0);
+        const value = b.readBigInt64LE(this.#take(8));
         const exact = Number(value);
         return Number.isSafeInteger(exact) ? exact : value;
       }
       default:
-        return d.fail(`invalid listpack element encoding 0x${first.toString(16)}`);
+        return this.#failAt(
+          `invalid listpack element encoding 0x${first.toString(16)}`,
+          this.#offset - 1,
+        );
     }
   }
 
   #checkBacklen(size: number): void {
-    const bytes = this.#d.bytes(backlenSize(size));
+    const width = backlenSize(size);
+    const start = this.#take(width);
+    const b = this.#buffer;
     let value = 0;
-    for (let i = 0; i < bytes.length; i++) {
+    for (let i = 0; i < width; i++) {
       // Only the first byte (the last one read when walking backwards) lacks bit 0x80.
-      if ((bytes[i] & 0x80) !== (i === 0 ? 0 : 0x80)) value = -1;
-      if (value >= 0) value = value * 128 + (bytes[i] & 0x7f);
+      if ((b[start + i] & 0x80) !== (i === 0 ? 0 : 0x80)) value = -1;
+      if (value >= 0) value = value * 128 + (b[start + i] & 0x7f);
     }
-    if (value !== size) this.#d.fail('listpack element back-length does not match its size');
+    if (value !== size) this.fail('listpack element back-length does not match its size');
   }
 }

@@ -28,8 +28,12 @@ const FLAG_SAME_FIELDS = 2;
 const FLAGS_KNOWN = FLAG_DELETED | FLAG_SAME_FIELDS;
 const NODE_KEY_BYTES = 16;
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Returns a minus b wrapped to a signed 64-bit integer, as Redis stores ID deltas. */
 function delta(a: bigint, b: bigint): number | bigint {
+  // Common case without BigInt arithmetic: both fit a number, so the difference is exact.
+  if (a <= MAX_SAFE && b <= MAX_SAFE) return Number(a) - Number(b);
   const wrapped = BigInt.asIntN(64, a - b);
   const exact = Number(wrapped);
   return Number.isSafeInteger(exact) ? exact : wrapped;
@@ -186,6 +190,15 @@ function decodeNode(
   return last;
 }
 
+/** Adds a delta read from a node to a master ID part, wrapping at 64 bits as Redis does. */
+function applyDelta(base: bigint, change: number | bigint): bigint {
+  if (typeof change === 'number' && base <= MAX_SAFE) {
+    const sum = Number(base) + change;
+    if (sum >= 0 && sum <= Number.MAX_SAFE_INTEGER) return BigInt(sum);
+  }
+  return BigInt.asUintN(64, base + BigInt(change));
+}
+
 function decodeEntry(
   cursor: ListpackCursor,
   masterId: PlainStreamId,
@@ -193,8 +206,8 @@ function decodeEntry(
 ): { entry: PlainStreamEntry; flags: number } {
   const flags = cursor.count();
   if ((flags & ~FLAGS_KNOWN) !== 0) cursor.fail(`invalid stream entry flags ${flags}`);
-  const ms = BigInt.asUintN(64, masterId.ms + BigInt(cursor.integer()));
-  const seq = BigInt.asUintN(64, masterId.seq + BigInt(cursor.integer()));
+  const ms = applyDelta(masterId.ms, cursor.integer());
+  const seq = applyDelta(masterId.seq, cursor.integer());
   const fields: string[] = [];
   let elements: number;
   if ((flags & FLAG_SAME_FIELDS) !== 0) {
