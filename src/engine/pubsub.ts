@@ -49,28 +49,13 @@ export class PubSub {
     let receivers = 0;
     const subscribers = this.channels.get(channel);
     if (subscribers !== undefined) {
-      for (const client of subscribers) {
-        const reply = client.writer;
-        reply.push(3);
-        reply.bulk('message');
-        reply.bulk(channel);
-        reply.bulk(message);
-        client.transport.flushSoon();
-        receivers++;
-      }
+      deliver(subscribers, new PushFrame(['message', channel, message]));
+      receivers += subscribers.size;
     }
     for (const [pattern, clients] of this.patterns) {
       if (!globMatch(pattern, channel)) continue;
-      for (const client of clients) {
-        const reply = client.writer;
-        reply.push(4);
-        reply.bulk('pmessage');
-        reply.bulk(pattern);
-        reply.bulk(channel);
-        reply.bulk(message);
-        client.transport.flushSoon();
-        receivers++;
-      }
+      deliver(clients, new PushFrame(['pmessage', pattern, channel, message]));
+      receivers += clients.size;
     }
     return receivers;
   }
@@ -79,13 +64,39 @@ export class PubSub {
   publishShard(channel: string, message: string): number {
     const subscribers = this.shardChannels.get(channel);
     if (subscribers === undefined) return 0;
-    for (const client of subscribers) {
-      client.writer.push(3);
-      client.writer.bulk('smessage');
-      client.writer.bulk(channel);
-      client.writer.bulk(message);
-      client.transport.flushSoon();
-    }
+    deliver(subscribers, new PushFrame(['smessage', channel, message]));
     return subscribers.size;
+  }
+}
+
+/**
+ * One push message, encoded at most once per protocol version however many
+ * clients receive it: `*` in RESP2, `>` in RESP3, then the bulk strings.
+ */
+class PushFrame {
+  readonly #parts: readonly string[];
+  #resp2: Buffer | null = null;
+  #resp3: Buffer | null = null;
+
+  constructor(parts: readonly string[]) {
+    this.#parts = parts;
+  }
+
+  bytes(resp: 2 | 3): Buffer {
+    if (resp === 3) return (this.#resp3 ??= this.#encode('>'));
+    return (this.#resp2 ??= this.#encode('*'));
+  }
+
+  #encode(type: string): Buffer {
+    let text = `${type}${this.#parts.length}\r\n`;
+    for (const part of this.#parts) text += `$${part.length}\r\n${part}\r\n`;
+    return Buffer.from(text, 'latin1');
+  }
+}
+
+function deliver(clients: Set<Client>, frame: PushFrame): void {
+  for (const client of clients) {
+    client.writer.raw(frame.bytes(client.writer.resp));
+    client.transport.flushSoon();
   }
 }
