@@ -5,7 +5,15 @@ import tseslint from 'typescript-eslint';
 
 const nodeScriptGlobals = {
   __dirname: 'readonly',
+  __filename: 'readonly',
+  Buffer: 'readonly',
+  clearInterval: 'readonly',
+  clearTimeout: 'readonly',
   console: 'readonly',
+  performance: 'readonly',
+  setImmediate: 'readonly',
+  setInterval: 'readonly',
+  setTimeout: 'readonly',
   module: 'writable',
   process: 'readonly',
   require: 'readonly',

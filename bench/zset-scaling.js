@@ -55,11 +55,37 @@ async function startServer(kind) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `zset-bench-${kind}-`));
   const child =
     kind === 'damselfly'
-      ? spawn(process.execPath, [path.join(__dirname, '..', 'dist', 'src', 'main.js'),
-          '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir],
-        { stdio: 'ignore' })
-      : spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
-          '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+      ? spawn(
+          process.execPath,
+          [
+            path.join(__dirname, '..', 'dist', 'src', 'main.js'),
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--dir',
+            dir,
+          ],
+          { stdio: 'ignore' },
+        )
+      : spawn(
+          'redis-server',
+          [
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--dir',
+            dir,
+          ],
+          { stdio: 'ignore' },
+        );
   await waitForPort(port, kind);
   const client = new Redis({ port, host: '127.0.0.1' });
   await client.ping();
@@ -138,14 +164,16 @@ async function measure(server, options) {
       memory = { members: await client.zcard(KEY), rss, baseline };
     }
     const zadd = await timeCommands(client, options.ops, (pipeline, i) =>
-      pipeline.zadd(KEY, Math.random() * 1e6, `extra:${target}:${i}`));
+      pipeline.zadd(KEY, Math.random() * 1e6, `extra:${target}:${i}`),
+    );
     const current = await client.zcard(KEY);
     const zrange = await timeCommands(client, options.ops, (pipeline) => {
       const start = randomInt(current - 10);
       pipeline.zrange(KEY, start, start + 9, 'WITHSCORES');
     });
     const zrank = await timeCommands(client, options.ops, (pipeline) =>
-      pipeline.zrank(KEY, `member:${randomInt(size)}`));
+      pipeline.zrank(KEY, `member:${randomInt(size)}`),
+    );
     rows.push({ size: target, zadd, zrange, zrank });
   }
   return { rows, memory };
@@ -156,7 +184,8 @@ function printResults(results) {
   console.log('server       members     ZADD   ZRANGE 10    ZRANK');
   for (const { kind, rows } of results) {
     for (const row of rows) {
-      const times = `${row.zadd.toFixed(2).padStart(8)} ${row.zrange.toFixed(2).padStart(11)}` +
+      const times =
+        `${row.zadd.toFixed(2).padStart(8)} ${row.zrange.toFixed(2).padStart(11)}` +
         ` ${row.zrank.toFixed(2).padStart(8)}`;
       console.log(`${kind.padEnd(10)} ${String(row.size).padStart(9)} ${times}`);
     }
@@ -166,9 +195,9 @@ function printResults(results) {
   for (const { kind, memory } of results) {
     if (memory === null) continue;
     const { members, rss, baseline } = memory;
-    const megabytes =
-      `${(rss / 1e6).toFixed(1).padStart(10)} ${(baseline / 1e6).toFixed(1).padStart(15)}`;
-    const perMember = `${(rss / members).toFixed(1).padStart(13)}` +
+    const megabytes = `${(rss / 1e6).toFixed(1).padStart(10)} ${(baseline / 1e6).toFixed(1).padStart(15)}`;
+    const perMember =
+      `${(rss / members).toFixed(1).padStart(13)}` +
       ` ${((rss - baseline) / members).toFixed(1).padStart(19)}`;
     console.log(`${kind.padEnd(10)} ${String(members).padStart(9)} ${megabytes} ${perMember}`);
   }
