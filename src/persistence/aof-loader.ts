@@ -19,7 +19,7 @@ import { parseManifest, manifestName, type AofManifest } from './aof-manifest';
 import { fromPlain } from './plain';
 import { RdbFormatError } from './rdb-decoder';
 import { RdbReader } from './rdb-file';
-import { SnapshotLoadError } from './snapshots';
+import { loadLibraries, SnapshotLoadError } from './snapshots';
 
 const NO_SOCKET: Transport = {
   flushSoon: () => undefined,
@@ -119,6 +119,7 @@ function loadSnapshotBase(server: Server, file: Buffer, path: string): void {
       db.set(entry.key, fromPlain(entry.value, server.config));
       if (entry.expiresAt >= 0) db.setExpire(entry.key, entry.expiresAt);
     }
+    loadLibraries(server, reader, path);
   } catch (error) {
     if (error instanceof RdbFormatError) {
       throw new SnapshotLoadError(`append-only base file ${path} is corrupt: ${error.message}`);

@@ -1,6 +1,6 @@
 /**
- * The RDB file layout: "REDIS" and a 4-digit version, auxiliary fields, then
- * per database a SELECTDB and RESIZEDB opcode followed by its keys (each with
+ * The RDB file layout: "REDIS" and a 4-digit version, auxiliary fields, the
+ * source code of each function library, then per database a SELECTDB and RESIZEDB opcode followed by its keys (each with
  * an optional expiry opcode), then EOF and a CRC-64 of everything before it.
  */
 import { crc64 } from './crc64';
@@ -11,12 +11,20 @@ import { decodeValue, encodePayload, typeByteOf, type PlainValue } from './rdb-v
 /** Newest RDB version this reader understands (Redis 7.2 writes 11). */
 export const MAX_READABLE_VERSION = 11;
 
-export function encodeHeader(encoder: RdbEncoder, aux: readonly [string, string][]): void {
+export function encodeHeader(
+  encoder: RdbEncoder,
+  aux: readonly [string, string][],
+  libraries: readonly string[] = [],
+): void {
   encoder.raw(Buffer.from(`REDIS${String(RDB_VERSION).padStart(4, '0')}`, 'latin1'));
   for (const [name, value] of aux) {
     encoder.byte(OPCODE.aux);
     encoder.string(name);
     encoder.string(value);
+  }
+  for (const code of libraries) {
+    encoder.byte(OPCODE.function2);
+    encoder.string(code);
   }
 }
 
@@ -74,9 +82,10 @@ export function encodeEof(encoder: RdbEncoder): void {
 export function buildRdb(
   aux: readonly [string, string][],
   databases: readonly { index: number; entries: [string, PlainValue, number][] }[],
+  libraries: readonly string[] = [],
 ): Buffer {
   const encoder = new RdbEncoder();
-  encodeHeader(encoder, aux);
+  encodeHeader(encoder, aux, libraries);
   for (const db of databases) {
     if (db.entries.length === 0) continue;
     const expires = db.entries.filter((entry) => entry[2] >= 0).length;
@@ -106,6 +115,8 @@ export interface LoadedEntry {
 export class RdbReader {
   readonly version: number;
   readonly aux = new Map<string, string>();
+  /** Source code of the function libraries the file contains, in file order. */
+  readonly libraries: string[] = [];
   #decoder: RdbDecoder;
   #dbIndex = 0;
   #done = false;
@@ -167,9 +178,11 @@ export class RdbReader {
         case OPCODE.freq:
           d.byte();
           continue;
-        case OPCODE.moduleAux:
         case OPCODE.function2:
-          return d.fail(`unsupported RDB opcode 0x${opcode.toString(16)} (modules or functions)`);
+          this.libraries.push(d.string());
+          continue;
+        case OPCODE.moduleAux:
+          return d.fail(`unsupported RDB opcode 0x${opcode.toString(16)} (module data)`);
         default: {
           const key = d.string();
           const value = decodeValue(d, opcode);

@@ -25,6 +25,7 @@ import {
 import { toPlain } from './plain';
 import { emitKeyCommands } from './aof-rewrite';
 import { encodeCommand } from './aof-writer';
+import { functionLibraryCodes } from '../scripting/engine';
 
 /** Bytes gathered before a chunk goes to the file. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -76,7 +77,9 @@ export class Snapshot {
       ['used-mem', String(process.memoryUsage().rss)],
       ['aof-base', '0'],
     ];
-    if (format === 'rdb') encodeHeader(this.#encoder, aux);
+    const libraries = functionLibraryCodes(server);
+    if (format === 'rdb') encodeHeader(this.#encoder, aux, libraries);
+    else for (const code of libraries) this.#encoder.raw(encodeCommand(['FUNCTION', 'LOAD', code]));
   }
 
   /**

@@ -8,6 +8,8 @@ import { EncryptionError, readStoredFile } from './encryption';
 import { fromPlain } from './plain';
 import { RdbFormatError } from './rdb-decoder';
 import { RdbReader } from './rdb-file';
+import { CommandError } from '../engine/errors';
+import { restoreFunctionLibraries } from '../scripting/engine';
 import { saveSnapshotInBackground, saveSnapshotSync, snapshotPath } from './snapshot';
 
 /** How long one loading slice may hold the event loop, so clients get LOADING replies. */
@@ -47,6 +49,7 @@ export async function loadSnapshot(server: Server): Promise<boolean> {
       if (finished) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
+    loadLibraries(server, reader, path);
   } catch (error) {
     if (error instanceof RdbFormatError) {
       throw new SnapshotLoadError(`snapshot ${path} is corrupt: ${error.message}`);
@@ -75,6 +78,16 @@ function readSnapshotFile(server: Server, path: string): Buffer {
   } catch (error) {
     if (error instanceof EncryptionError) throw new SnapshotLoadError(error.message);
     throw error;
+  }
+}
+
+/** Loads the function libraries a snapshot file contains; a failing one makes it corrupt. */
+export function loadLibraries(server: Server, reader: RdbReader, path: string): void {
+  try {
+    restoreFunctionLibraries(server, reader.libraries);
+  } catch (error) {
+    if (!(error instanceof CommandError)) throw error;
+    throw new SnapshotLoadError(`function library in ${path} failed to load: ${error.message}`);
   }
 }
 

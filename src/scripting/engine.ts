@@ -192,6 +192,27 @@ export async function prepareScripting(): Promise<void> {
   await loadLuaApi();
 }
 
+/**
+ * Returns the source code of every function library, in load order. Empty
+ * when no script has run yet, so a save does not start the Lua engine.
+ */
+export function functionLibraryCodes(server: Server): string[] {
+  const engine = engines.get(server);
+  if (engine === undefined || engine === null) return [];
+  return [...engine.functions.libraries()].map((library) => library.code);
+}
+
+/**
+ * Loads function libraries read from a snapshot or an append-only base file,
+ * replacing libraries of the same name. Raises CommandError on a library
+ * that does not compile or register.
+ */
+export function restoreFunctionLibraries(server: Server, codes: readonly string[]): void {
+  if (codes.length === 0) return;
+  const engine = scriptingOf(server);
+  for (const code of codes) engine.functions.load(engine.client, code, true);
+}
+
 /** Returns the scripting engine of a server, creating it on first use. */
 export function scriptingOf(server: Server): ScriptingEngine {
   const existing = engines.get(server);
