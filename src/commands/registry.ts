@@ -20,6 +20,7 @@ import { scriptingCommands } from './scripting';
 import { serverCommands } from './server';
 import { setCommands } from './set';
 import { stringCommands } from './string';
+import { streamCommands } from './stream';
 import { throttleCommands } from './throttle';
 import { slowlogCommands } from './slowlog';
 import { transactionCommands, unwatchAll } from './transaction';
@@ -50,6 +51,7 @@ export function registerAllCommands(server: Server): void {
   server.register(setCommands);
   server.register(listCommands);
   server.register(zsetCommands);
+  server.register(streamCommands);
   server.register(scriptingCommands);
   server.register(functionCommands);
   server.clientGoneHooks.push(unwatchAll, (client) => server.pubsub.forget(client));

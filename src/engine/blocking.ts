@@ -26,6 +26,9 @@
  * - dispatch calls `server.blocking.serveReadyKeys()` after each top-level
  *   command, so the clients a command makes ready are served before anything
  *   else runs, in the order they blocked.
+ * - A wait that a deleted key must end (XREADGROUP) passes `serveAlways`:
+ *   its serve function then runs for each of its keys after every top-level
+ *   command, whether or not the key exists, and raises the error itself.
  */
 import type { Database } from '../store/database';
 import type { Client } from './client';
@@ -46,6 +49,8 @@ interface Waiter {
   readonly names: string[];
   readonly serve: ServeFunction;
   readonly timeoutReply: TimeoutReply;
+  /** The serve function runs after every command, even for missing keys. */
+  readonly serveAlways: boolean;
   timer: NodeJS.Timeout | null;
 }
 
@@ -73,6 +78,8 @@ export class BlockingState {
   readonly #waitersByKey = new Map<string, KeyWaiters>();
   readonly #waiterByClient = new Map<Client, Waiter>();
   #readyKeys = new Map<string, ReadyKey>();
+  /** Waiters whose serve function runs after every command (`serveAlways`). */
+  readonly #alwaysServed = new Set<Waiter>();
   readonly #toResume = new Set<Client>();
   #resumeScheduled = false;
 
@@ -101,9 +108,10 @@ export class BlockingState {
     timeoutMs: number,
     serve: ServeFunction,
     timeoutReply: TimeoutReply,
+    serveAlways = false,
   ): void {
     const db = client.db;
-    const waiter: Waiter = { client, db, names: [], serve, timeoutReply, timer: null };
+    const waiter: Waiter = { client, db, names: [], serve, timeoutReply, serveAlways, timer: null };
     for (const key of keys) {
       const name = watchKey(db.id, key);
       let entry = this.#waitersByKey.get(name);
@@ -116,6 +124,7 @@ export class BlockingState {
       waiter.names.push(name);
     }
     this.#waiterByClient.set(client, waiter);
+    if (serveAlways) this.#alwaysServed.add(waiter);
     client.blocked = true;
     if (timeoutMs > 0) this.#armTimer(waiter, Date.now() + timeoutMs);
   }
@@ -138,6 +147,7 @@ export class BlockingState {
 
   /** Serves the waiters of every ready key, including keys that serving made ready. */
   serveReadyKeys(): void {
+    if (this.#alwaysServed.size > 0) this.#serveAlwaysServed();
     while (this.#readyKeys.size > 0) {
       const batch = this.#readyKeys;
       this.#readyKeys = new Map();
@@ -166,11 +176,23 @@ export class BlockingState {
     this.#toResume.delete(client);
   }
 
+  /** Runs the serve function of every `serveAlways` waiter for each of its keys. */
+  #serveAlwaysServed(): void {
+    for (const waiter of [...this.#alwaysServed]) {
+      for (const name of waiter.names) {
+        const key = this.#waitersByKey.get(name)?.key;
+        if (key === undefined || !this.#tryServe(waiter, key)) continue;
+        this.#release(waiter);
+        break;
+      }
+    }
+  }
+
   #serveKey(name: string, { db, key }: ReadyKey): void {
     const entry = this.#waitersByKey.get(name);
     if (entry === undefined) return;
     for (const waiter of entry.waiters) {
-      if (db.get(key) === undefined) return;
+      if (db.get(key) === undefined && !waiter.serveAlways) continue;
       if (this.#tryServe(waiter, key)) this.#release(waiter);
     }
   }
@@ -189,6 +211,7 @@ export class BlockingState {
       this.#replyFailure(client, error);
     }
     if (server.dirty !== dirtyBefore) {
+      db.recount(key);
       server.keyModified(db, key);
       for (const entry of client.propagateAs ?? []) server.propagate(db.id, entry);
     }
@@ -240,6 +263,7 @@ export class BlockingState {
       if (entry.waiters.size === 0) this.#waitersByKey.delete(name);
     }
     const client = waiter.client;
+    this.#alwaysServed.delete(waiter);
     this.#waiterByClient.delete(client);
     client.blocked = false;
     this.#scheduleResume(client);
@@ -278,8 +302,9 @@ export function blockClient(
   timeoutMs: number,
   serve: ServeFunction,
   timeoutReply: TimeoutReply = replyNilArray,
+  serveAlways = false,
 ): void {
-  client.server.blocking.block(client, keys, timeoutMs, serve, timeoutReply);
+  client.server.blocking.block(client, keys, timeoutMs, serve, timeoutReply, serveAlways);
 }
 
 /** Tells the waiters of `key` in `db`, if any, that it may have data now. */

@@ -303,6 +303,76 @@ export const MEMCACHE_ERR = {
   tooManyConnections: 'ERROR Too many open connections',
 } as const;
 
+/**
+ * Quotes a key, group or option name inside a stream error as Redis prints it
+ * with %s: up to the first NUL byte, with CR and LF turned into spaces.
+ */
+function streamName(text: string): string {
+  const nul = text.indexOf('\0');
+  return quoteForError(nul < 0 ? text : text.slice(0, nul), Infinity);
+}
+
+/** Error replies of the stream commands (XADD, XREAD, XGROUP, XCLAIM, ...). */
+export const STREAM_ERR = {
+  invalidId: 'ERR Invalid stream ID specified as stream command argument',
+  idNotGreater:
+    'ERR The ID specified in XADD is equal or smaller than the target stream top item',
+  idZero: 'ERR The ID specified in XADD must be greater than 0-0',
+  exhausted: 'ERR The stream has exhausted the last possible ID, unable to add more items',
+  elementsTooLarge: 'ERR Elements are too large to be stored',
+  maxlenNegative: 'ERR The MAXLEN argument must be >= 0.',
+  limitNegative: 'ERR The LIMIT argument must be >= 0.',
+  limitWithoutApprox: 'ERR syntax error, LIMIT cannot be used without the special ~ option',
+  limitWithoutStrategy:
+    'ERR syntax error, LIMIT cannot be used without specifying a trimming strategy',
+  maxlenWithMinid:
+    'ERR syntax error, MAXLEN and MINID options at the same time are not compatible',
+  trimWithoutStrategy: 'ERR syntax error, XTRIM must be called with a trimming strategy',
+  invalidStartId: 'ERR invalid start ID for the interval',
+  invalidEndId: 'ERR invalid end ID for the interval',
+  unbalancedStreams:
+    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
+  groupInXread: 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.',
+  noackInXread: 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.',
+  missingGroup: 'ERR Missing GROUP option for XREADGROUP',
+  dollarInXreadgroup:
+    'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history ' +
+    'of this consumer by specifying a proper ID, or use the > ID to get new messages. ' +
+    'The $ ID would just return an empty result set.',
+  greaterInXread:
+    'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> ' +
+    '<consumer> option.',
+  blockInScript: (command: string) =>
+    `ERR ${streamName(command)} command is not allowed with BLOCK option from scripts`,
+  noGroupToRead: (key: string, group: string) =>
+    `NOGROUP No such key '${streamName(key)}' or consumer group '${streamName(group)}' ` +
+    'in XREADGROUP with GROUP option',
+  noKeyOrGroup: (key: string, group: string) =>
+    `NOGROUP No such key '${streamName(key)}' or consumer group '${streamName(group)}'`,
+  noGroupForKey: (group: string, key: string) =>
+    `NOGROUP No such consumer group '${streamName(group)}' for key name '${streamName(key)}'`,
+  busyGroup: 'BUSYGROUP Consumer Group name already exists',
+  xgroupWithoutKey:
+    'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want ' +
+    'to use the MKSTREAM option to create an empty stream automatically.',
+  entriesReadNegative: 'ERR value for ENTRIESREAD must be positive or -1',
+  blockedGroupGone: 'NOGROUP the consumer group this client was blocked on no longer exists',
+  blockedKeyGone: 'UNBLOCKED the stream key no longer exists',
+  claimMinIdle: 'ERR Invalid min-idle-time argument for XCLAIM',
+  autoclaimMinIdle: 'ERR Invalid min-idle-time argument for XAUTOCLAIM',
+  claimIdle: 'ERR Invalid IDLE option argument for XCLAIM',
+  claimTime: 'ERR Invalid TIME option argument for XCLAIM',
+  claimRetryCount: 'ERR Invalid RETRYCOUNT option argument for XCLAIM',
+  claimOption: (option: string) => `ERR Unrecognized XCLAIM option '${streamName(option)}'`,
+  autoclaimCount: 'ERR COUNT must be > 0',
+  entriesAddedNegative: 'ERR entries_added must be positive',
+  setidBelowGivenMaxDeleted:
+    'ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id',
+  setidBelowTop: 'ERR The ID specified in XSETID is smaller than the target stream top item',
+  setidEntriesAddedBelowLength:
+    'ERR The entries_added specified in XSETID is smaller than the target stream length',
+} as const;
+
 /** Error replies of scripting: EVAL, SCRIPT, FUNCTION, FCALL and redis.call inside scripts. */
 export const SCRIPT_ERR = {
   busyEval:
