@@ -166,6 +166,35 @@ describe('WATCH', { skip }, () => {
   });
 });
 
+describe('ACL rules changed before EXEC', { skip }, () => {
+  const changed: [1 | 2, string[]][] = [
+    [2, ['ACL', 'SETUSER', 'queuer', 'reset', 'on', '>pw', '~*', 'allchannels', '+@all']],
+    [1, ['AUTH', 'queuer', 'pw']],
+    [1, ['MULTI']],
+    [1, ['GET', 'k']],
+    [1, ['SET', 'k', 'v']],
+    [1, ['PING']],
+    [1, ['PUBLISH', 'news', 'hello']],
+    [2, ['ACL', 'SETUSER', 'queuer', '-get', 'resetkeys', '~x*', 'resetchannels', '&x*']],
+    [1, ['EXEC']],
+  ];
+
+  test('denied commands get NOPERM', () => sameWithTwoClients(changed));
+
+  test('ACL LOG records the multi context', async () => {
+    await twoClients(damselfly.port, [[2, ['ACL', 'LOG', 'RESET']], ...changed]);
+    const admin = new Redis({ port: damselfly.port, host: '127.0.0.1' });
+    const entries = (await admin.call('ACL', 'LOG')) as unknown[][];
+    admin.disconnect();
+    const summary = entries.map((entry) => [entry[3], entry[5], entry[7]]);
+    assert.deepEqual(summary, [
+      ['channel', 'multi', 'news'],
+      ['key', 'multi', 'k'],
+      ['command', 'multi', 'get'],
+    ]);
+  });
+});
+
 describe('transactions through clients', () => {
   test('ioredis multi and pipeline', async () => {
     const client = new Redis({ port: damselfly.port, retryStrategy: () => null });

@@ -68,11 +68,32 @@ function exec(client: Client): void {
   // The journal gets MULTI and EXEC around the writes so they replay atomically.
   if (server.journal.length > 0) server.propagate(client.db.id, ['MULTI']);
   try {
-    for (const { command: spec, args } of transaction.queued) execute(client, spec, args);
+    for (const { command: spec, args } of transaction.queued) {
+      const denied = server.security.acl.check(client, spec, args);
+      if (denied === null) execute(client, spec, args);
+      else rejectChangedPermission(client, denied);
+    }
   } finally {
     client.inTransaction = false;
     if (server.journal.length > 0) server.propagate(client.db.id, ['EXEC']);
   }
+}
+
+/**
+ * Replies to a queued command that the user's ACL rules, changed since it was
+ * queued, no longer allow. Redis checks again at EXEC and explains the same way.
+ */
+function rejectChangedPermission(client: Client, denied: string): void {
+  let reason = 'no permission to execute the command or subcommand';
+  if (denied === ERR.noPermKey) reason = 'no permission to touch the specified keys';
+  else if (denied === ERR.noPermChannel) {
+    reason = 'no permission to access one of the channels used as arguments';
+  } else if (denied === ERR.adminPortOnly || denied === ERR.adminUsersOnly) {
+    reason = denied.slice('NOPERM '.length);
+  }
+  const text = ERR.aclChangedBeforeExec(reason);
+  client.server.countError(text);
+  client.reply.error(text);
 }
 
 /** DISCARD: drops the queued commands and the watched keys; replies OK. */

@@ -167,6 +167,9 @@ export const ERR = {
   noPermKey: 'NOPERM this user has no permissions to access one of the keys used as arguments',
   noPermChannel:
     'NOPERM this user has no permissions to access one of the channels used as arguments',
+  aclChangedBeforeExec: (reason: string) =>
+    'NOPERM ACLs rules changed between the moment the transaction was accumulated and ' +
+    `the EXEC call. This command is no longer allowed for the following reason: ${reason}`,
   adminPortOnly:
     'NOPERM this command is only allowed on connections to the admin port (admin-commands)',
   adminUsersOnly:

@@ -381,7 +381,7 @@ export class Acl {
   /** Adds an entry to ACL LOG for a denial by, or a failed authentication of, `username`. */
   logDenial(client: Client, reason: DenialReason, object: string, username: string): void {
     let context: DenialContext = 'toplevel';
-    if (client.transaction !== null) context = 'multi';
+    if (client.transaction !== null || client.inTransaction) context = 'multi';
     else if (client.internal) context = 'lua';
     const maxLength = this.#server.config.number('acllog-max-len');
     const clientInfo = clientInfoLine(client);
