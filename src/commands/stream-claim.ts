@@ -19,6 +19,14 @@ import { lookupGroup, parseId, parseRangeBound, replyEntry, replyId } from './st
 const AUTOCLAIM_ATTEMPTS_FACTOR = 10;
 /** XAUTOCLAIM's largest COUNT in Redis 7.0: LONG_MAX / 16. */
 const AUTOCLAIM_MAX_COUNT = 576460752303423487n;
+/**
+ * The largest COUNT XAUTOCLAIM serves. Redis allocates 16 bytes per COUNT up
+ * front and fails when the allocator cannot reserve them, which depends on
+ * the machine (3 * 2^40 was the limit on a 64-bit Linux host with 23 GiB).
+ * NOTE: Damselfly allocates nothing per COUNT and rejects counts above 2^40
+ * with Redis's error, so the cutoff may differ from a given Redis host's.
+ */
+const AUTOCLAIM_MAX_SERVED_COUNT = 2 ** 40;
 const AUTOCLAIM_DEFAULT_COUNT = 100;
 
 /** Returns the stream and group, or raises Redis's NOGROUP error naming both. */
@@ -312,6 +320,9 @@ function xautoclaim(client: Client, args: string[]): void {
   const [, key, groupName, consumerName] = args;
   const request = parseAutoclaim(args);
   const [stream, group] = requireGroup(client, key, groupName);
+  if (request.count > AUTOCLAIM_MAX_SERVED_COUNT) {
+    throw new CommandError(STREAM_ERR.autoclaimTooHigh);
+  }
   const journal: string[][] = [];
   client.propagateAs = journal;
   const claim: Claim = { client, key, group, consumerName, consumer: null, journal };

@@ -182,17 +182,19 @@ function xgroupParent(): void {
 
 /**
  * XACK key group id...: removes the IDs from the group's pending entries
- * lists and replies how many were pending. All IDs are checked first; a
- * missing key or group acknowledges nothing.
+ * lists and replies how many were pending. A missing key or group replies
+ * 0 before the IDs are checked; otherwise all IDs are checked first.
  */
 function xack(client: Client, args: string[]): void {
   const stream = lookupStream(client, args[1], true);
   const group = stream?.groups.get(args[2]);
+  if (group === undefined) {
+    client.reply.int(0);
+    return;
+  }
   const ids = args.slice(3).map((text) => parseId(text));
   let acknowledged = 0;
-  if (group !== undefined) {
-    for (const id of ids) if (group.acknowledge(id)) acknowledged++;
-  }
+  for (const id of ids) if (group.acknowledge(id)) acknowledged++;
   client.server.dirty += acknowledged;
   client.reply.int(acknowledged);
 }

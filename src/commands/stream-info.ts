@@ -167,7 +167,7 @@ function parseFullOption(args: readonly string[]): number | null {
   }
   const count = toInteger(args[5]);
   if (count === null) throw new CommandError(ERR.notInteger);
-  return Math.max(0, count);
+  return count < 0 ? FULL_DEFAULT_COUNT : count;
 }
 
 function subcommandSyntax(args: readonly string[]): string {
@@ -177,7 +177,7 @@ function subcommandSyntax(args: readonly string[]): string {
 /**
  * XINFO STREAM key [FULL [COUNT n]]: a map of the stream's counters and its
  * first and last entries, or with FULL its entries, groups, consumers and
- * pending entries (up to n of each, 10 by default, 0 for all).
+ * pending entries (up to n of each, 10 by default or when negative, 0 for all).
  */
 function xinfoStream(client: Client, args: string[]): void {
   const stream = requireStream(client, args);

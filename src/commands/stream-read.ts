@@ -9,7 +9,7 @@ import type { Client } from '../engine/client';
 import { command, type RegisteredCommand } from '../engine/command';
 import { CommandError, ERR, STREAM_ERR } from '../engine/errors';
 import { StreamValue } from '../store/stream';
-import { compareIds, MAX_ID, nextId, ZERO_ID, type StreamId } from '../store/stream-id';
+import { compareIds, idsEqual, MAX_ID, nextId, ZERO_ID, type StreamId } from '../store/stream-id';
 import { toInteger } from './arguments';
 import {
   deliverEntries,
@@ -107,7 +107,9 @@ function resolveIds(client: Client, request: ReadRequest): (StreamId | typeof NE
       if (!grouped) throw new CommandError(STREAM_ERR.greaterInXread);
       return NEW_ENTRIES;
     }
-    return parseId(text);
+    const id = parseId(text);
+    // Redis stands for `>` with the last possible ID, so that ID reads new entries too.
+    return grouped && idsEqual(id, MAX_ID) ? NEW_ENTRIES : id;
   });
 }
 
@@ -197,11 +199,20 @@ function serveBlockedGroupRead(request: ReadRequest) {
   };
 }
 
+/** Ends a blocked XREADGROUP with Redis's error once a waited key is deleted or not a stream. */
+function endIfKeyGone(client: Client, key: string): boolean {
+  if (!(client.db.get(key) instanceof StreamValue)) {
+    throw new CommandError(STREAM_ERR.blockedKeyGone);
+  }
+  return false;
+}
+
 /** Blocks the client until one of the streams gets entries after its ID. */
 function block(client: Client, request: ReadRequest, ids: (StreamId | typeof NEW_ENTRIES)[]) {
   const timeoutMs = request.timeoutMs as number;
   if (request.group !== null) {
-    blockClient(client, request.keys, timeoutMs, serveBlockedGroupRead(request), undefined, true);
+    const serve = serveBlockedGroupRead(request);
+    blockClient(client, request.keys, timeoutMs, serve, undefined, endIfKeyGone);
     return;
   }
   const after = new Map<string, StreamId>();

@@ -26,9 +26,10 @@
  * - dispatch calls `server.blocking.serveReadyKeys()` after each top-level
  *   command, so the clients a command makes ready are served before anything
  *   else runs, in the order they blocked.
- * - A wait that a deleted key must end (XREADGROUP) passes `serveAlways`:
- *   its serve function then runs for each of its keys after every top-level
- *   command, whether or not the key exists, and raises the error itself.
+ * - A wait that a deleted key must end (XREADGROUP) passes a `recheck`
+ *   function. It runs for each of the waited keys after every top-level
+ *   command, whether or not the key exists, and may raise CommandError to
+ *   end the wait with that error, or return false to keep waiting.
  */
 import type { Database } from '../store/database';
 import type { Client } from './client';
@@ -49,8 +50,8 @@ interface Waiter {
   readonly names: string[];
   readonly serve: ServeFunction;
   readonly timeoutReply: TimeoutReply;
-  /** The serve function runs after every command, even for missing keys. */
-  readonly serveAlways: boolean;
+  /** Runs after every command for each key, even a missing one; null for most waits. */
+  readonly recheck: ServeFunction | null;
   timer: NodeJS.Timeout | null;
 }
 
@@ -78,8 +79,8 @@ export class BlockingState {
   readonly #waitersByKey = new Map<string, KeyWaiters>();
   readonly #waiterByClient = new Map<Client, Waiter>();
   #readyKeys = new Map<string, ReadyKey>();
-  /** Waiters whose serve function runs after every command (`serveAlways`). */
-  readonly #alwaysServed = new Set<Waiter>();
+  /** Waiters with a recheck function, which runs after every command. */
+  readonly #rechecked = new Set<Waiter>();
   readonly #toResume = new Set<Client>();
   #resumeScheduled = false;
 
@@ -108,10 +109,10 @@ export class BlockingState {
     timeoutMs: number,
     serve: ServeFunction,
     timeoutReply: TimeoutReply,
-    serveAlways = false,
+    recheck: ServeFunction | null = null,
   ): void {
     const db = client.db;
-    const waiter: Waiter = { client, db, names: [], serve, timeoutReply, serveAlways, timer: null };
+    const waiter: Waiter = { client, db, names: [], serve, timeoutReply, recheck, timer: null };
     for (const key of keys) {
       const name = watchKey(db.id, key);
       let entry = this.#waitersByKey.get(name);
@@ -124,7 +125,7 @@ export class BlockingState {
       waiter.names.push(name);
     }
     this.#waiterByClient.set(client, waiter);
-    if (serveAlways) this.#alwaysServed.add(waiter);
+    if (recheck !== null) this.#rechecked.add(waiter);
     client.blocked = true;
     if (timeoutMs > 0) this.#armTimer(waiter, Date.now() + timeoutMs);
   }
@@ -147,7 +148,7 @@ export class BlockingState {
 
   /** Serves the waiters of every ready key, including keys that serving made ready. */
   serveReadyKeys(): void {
-    if (this.#alwaysServed.size > 0) this.#serveAlwaysServed();
+    if (this.#rechecked.size > 0) this.#recheckWaiters();
     while (this.#readyKeys.size > 0) {
       const batch = this.#readyKeys;
       this.#readyKeys = new Map();
@@ -176,12 +177,13 @@ export class BlockingState {
     this.#toResume.delete(client);
   }
 
-  /** Runs the serve function of every `serveAlways` waiter for each of its keys. */
-  #serveAlwaysServed(): void {
-    for (const waiter of [...this.#alwaysServed]) {
+  /** Runs the recheck function of every waiter that has one, for each of its keys. */
+  #recheckWaiters(): void {
+    for (const waiter of [...this.#rechecked]) {
+      const recheck = waiter.recheck as ServeFunction;
       for (const name of waiter.names) {
         const key = this.#waitersByKey.get(name)?.key;
-        if (key === undefined || !this.#tryServe(waiter, key)) continue;
+        if (key === undefined || !this.#tryServe(waiter, key, recheck)) continue;
         this.#release(waiter);
         break;
       }
@@ -192,20 +194,20 @@ export class BlockingState {
     const entry = this.#waitersByKey.get(name);
     if (entry === undefined) return;
     for (const waiter of entry.waiters) {
-      if (db.get(key) === undefined && !waiter.serveAlways) continue;
+      if (db.get(key) === undefined) return;
       if (this.#tryServe(waiter, key)) this.#release(waiter);
     }
   }
 
   /** Runs a waiter's serve function with a handler's bookkeeping; true when it replied. */
-  #tryServe(waiter: Waiter, key: string): boolean {
+  #tryServe(waiter: Waiter, key: string, serve: ServeFunction = waiter.serve): boolean {
     const { client, db } = waiter;
     const server = this.#server;
     const dirtyBefore = server.dirty;
     client.propagateAs = null;
     let served: boolean;
     try {
-      served = waiter.serve(client, key);
+      served = serve(client, key);
     } catch (error) {
       served = true;
       this.#replyFailure(client, error);
@@ -263,7 +265,7 @@ export class BlockingState {
       if (entry.waiters.size === 0) this.#waitersByKey.delete(name);
     }
     const client = waiter.client;
-    this.#alwaysServed.delete(waiter);
+    this.#rechecked.delete(waiter);
     this.#waiterByClient.delete(client);
     client.blocked = false;
     this.#scheduleResume(client);
@@ -302,9 +304,9 @@ export function blockClient(
   timeoutMs: number,
   serve: ServeFunction,
   timeoutReply: TimeoutReply = replyNilArray,
-  serveAlways = false,
+  recheck: ServeFunction | null = null,
 ): void {
-  client.server.blocking.block(client, keys, timeoutMs, serve, timeoutReply, serveAlways);
+  client.server.blocking.block(client, keys, timeoutMs, serve, timeoutReply, recheck);
 }
 
 /** Tells the waiters of `key` in `db`, if any, that it may have data now. */

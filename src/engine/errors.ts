@@ -318,8 +318,7 @@ function streamName(text: string): string {
 /** Error replies of the stream commands (XADD, XREAD, XGROUP, XCLAIM, ...). */
 export const STREAM_ERR = {
   invalidId: 'ERR Invalid stream ID specified as stream command argument',
-  idNotGreater:
-    'ERR The ID specified in XADD is equal or smaller than the target stream top item',
+  idNotGreater: 'ERR The ID specified in XADD is equal or smaller than the target stream top item',
   idZero: 'ERR The ID specified in XADD must be greater than 0-0',
   exhausted: 'ERR The stream has exhausted the last possible ID, unable to add more items',
   elementsTooLarge: 'ERR Elements are too large to be stored',
@@ -328,8 +327,7 @@ export const STREAM_ERR = {
   limitWithoutApprox: 'ERR syntax error, LIMIT cannot be used without the special ~ option',
   limitWithoutStrategy:
     'ERR syntax error, LIMIT cannot be used without specifying a trimming strategy',
-  maxlenWithMinid:
-    'ERR syntax error, MAXLEN and MINID options at the same time are not compatible',
+  maxlenWithMinid: 'ERR syntax error, MAXLEN and MINID options at the same time are not compatible',
   trimWithoutStrategy: 'ERR syntax error, XTRIM must be called with a trimming strategy',
   invalidStartId: 'ERR invalid start ID for the interval',
   invalidEndId: 'ERR invalid end ID for the interval',
@@ -368,6 +366,7 @@ export const STREAM_ERR = {
   claimRetryCount: 'ERR Invalid RETRYCOUNT option argument for XCLAIM',
   claimOption: (option: string) => `ERR Unrecognized XCLAIM option '${streamName(option)}'`,
   autoclaimCount: 'ERR COUNT must be > 0',
+  autoclaimTooHigh: 'ERR Insufficient memory, failed allocating transient memory, COUNT too high.',
   entriesAddedNegative: 'ERR entries_added must be positive',
   setidBelowGivenMaxDeleted:
     'ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id',
