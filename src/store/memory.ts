@@ -30,6 +30,10 @@ interface ListLike extends CollectionValue {
 interface SortedSetLike extends CollectionValue {
   entriesFrom(start: number, count: number, reverse: boolean): { member: string }[];
 }
+interface StreamLike extends CollectionValue {
+  firstEntries(count: number): { fields: string[] }[];
+  groupItemCount(): number;
+}
 
 /** Header of a V8 sequential one-byte string: map, hash and length. */
 const STRING_HEADER = 16;
@@ -58,6 +62,13 @@ const COLLECTION_OVERHEAD = 96;
 const COMPACT_ELEMENT_OVERHEAD = 8;
 /** A sorted-set member's rank-tree node and its score. */
 const RANKED_ENTRY_OVERHEAD = 80;
+/**
+ * A stream entry's objects beyond its strings: the entry, its ID and its
+ * field array (headers and slots), and its slot in the node's array.
+ */
+const STREAM_ENTRY_OVERHEAD = 112;
+/** A pending entry or consumer of a group: its object and its slots in the ID-ordered lists. */
+const STREAM_GROUP_ITEM_BYTES = 120;
 /** A guess for the elements of a type without an estimate of its own. */
 const UNKNOWN_ELEMENT_BYTES = 32;
 /** Elements sampled by default, as MEMORY USAGE's SAMPLES default. */
@@ -121,6 +132,17 @@ function sortedSetBytes(zset: SortedSetLike, samples: number): number {
   return count === 0 ? 0 : (total / count + slot) * zset.size();
 }
 
+/** Bytes of a stream: its entries, from a sample, and its groups' pending entries and consumers. */
+function streamBytes(stream: StreamLike, samples: number): number {
+  const count = samples === 0 ? stream.size() : Math.min(samples, stream.size());
+  let total = 0;
+  for (const entry of stream.firstEntries(count)) {
+    for (const text of entry.fields) total += stringBytes(text.length) + 8;
+  }
+  const perEntry = count === 0 ? 0 : total / count + STREAM_ENTRY_OVERHEAD;
+  return perEntry * stream.size() + stream.groupItemCount() * STREAM_GROUP_ITEM_BYTES;
+}
+
 /**
  * Estimates the bytes of a value. Collections are estimated from the average
  * of their first `samples` elements (every element when `samples` is 0),
@@ -141,6 +163,9 @@ export function valueBytes(value: Value, samples = DEFAULT_SAMPLES): number {
       break;
     case 'zset':
       elements = sortedSetBytes(value as SortedSetLike, samples);
+      break;
+    case 'stream':
+      elements = streamBytes(value as StreamLike, samples);
       break;
     default:
       elements = value.size() * UNKNOWN_ELEMENT_BYTES;

@@ -88,6 +88,18 @@ export class StreamValue implements CollectionValue {
     return copy;
   }
 
+  /** Returns the first `count` entries, for memory estimates. */
+  firstEntries(count: number): StreamEntry[] {
+    return count === 0 ? [] : this.range(ZERO_ID, MAX_ID, count, false);
+  }
+
+  /** Returns the number of pending entries and consumers over all groups, for memory estimates. */
+  groupItemCount(): number {
+    let count = 0;
+    for (const group of this.groups.values()) count += group.pending.size + group.consumers.size;
+    return count;
+  }
+
   firstEntry(): StreamEntry | undefined {
     return this.#nodes[0]?.entries[0];
   }
