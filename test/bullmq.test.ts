@@ -1,37 +1,22 @@
 /**
  * BullMQ, a job queue built on Lua scripts, end to end against Damselfly:
  * jobs are added, processed by a Worker and completed; a failing job is
- * retried with backoff; a delayed job runs after its delay.
- *
- * BullMQ's scripts also write its event stream (XADD, XTRIM), so the tests
- * skip while the server has no stream commands.
+ * retried with backoff; a delayed job runs after its delay. BullMQ's
+ * scripts write its event stream (XADD with MAXLEN ~, XTRIM), and
+ * QueueEvents reads it with a blocking XREAD.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Queue, Worker, type Job } from 'bullmq';
-import { RawClient } from './support/raw-client';
+import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import type { ServerProcess } from './support/server-process';
 import { stopAllServers } from './support/server-process';
 import { startDamselfly } from './support/servers';
 
 let damselfly: ServerProcess;
-const missingCommands: string[] = [];
 
 before(async () => {
   damselfly = await startDamselfly();
-  const client = await RawClient.connect(damselfly.port);
-  for (const name of ['XADD', 'XTRIM']) {
-    const reply = await client.call(['COMMAND', 'INFO', name]);
-    if (reply.toString() === '*1\r\n$-1\r\n') missingCommands.push(name);
-  }
-  client.destroy();
 });
-
-/** The reason to skip, while the server lacks commands BullMQ's scripts call. */
-function skipReason(): string | null {
-  if (missingCommands.length === 0) return null;
-  return `BullMQ's scripts call ${missingCommands.join(' and ')}, which this server lacks`;
-}
 
 after(stopAllServers);
 
@@ -66,8 +51,7 @@ function newWorker(name: string, processor: (job: Job) => Promise<unknown>): Wor
 }
 
 describe('BullMQ on Damselfly', () => {
-  test('jobs run and complete', async (t) => {
-    if (skipReason() !== null) return t.skip(skipReason() ?? '');
+  test('jobs run and complete', async () => {
     const queue = newQueue('basic');
     const worker = newWorker('basic', async (job) => ({ doubled: job.data.value * 2 }));
     const done = completions(worker, 3, 10_000);
@@ -81,8 +65,7 @@ describe('BullMQ on Damselfly', () => {
     await queue.close();
   });
 
-  test('failed job retries with backoff', async (t) => {
-    if (skipReason() !== null) return t.skip(skipReason() ?? '');
+  test('failed job retries with backoff', async () => {
     const queue = newQueue('retry');
     let attempts = 0;
     const worker = newWorker('retry', async () => {
@@ -104,8 +87,7 @@ describe('BullMQ on Damselfly', () => {
     await queue.close();
   });
 
-  test('job that keeps failing ends failed', async (t) => {
-    if (skipReason() !== null) return t.skip(skipReason() ?? '');
+  test('job that keeps failing ends failed', async () => {
     const queue = newQueue('doomed');
     const worker = newWorker('doomed', async () => {
       throw new Error('always fails');
@@ -123,8 +105,7 @@ describe('BullMQ on Damselfly', () => {
     await queue.close();
   });
 
-  test('delayed job runs after its delay', async (t) => {
-    if (skipReason() !== null) return t.skip(skipReason() ?? '');
+  test('delayed job runs after its delay', async () => {
     const queue = newQueue('delayed');
     const worker = newWorker('delayed', async (job) => job.data.label);
     const done = completions(worker, 1, 10_000);
@@ -135,6 +116,42 @@ describe('BullMQ on Damselfly', () => {
     assert.equal(job.returnvalue, 'on time');
     assert.ok((job.processedOn ?? 0) - added >= 500, 'processed after the delay');
     await worker.close();
+    await queue.close();
+  });
+
+  test('queue events report progress and completion', async () => {
+    const queue = newQueue('evented');
+    const events = new QueueEvents('evented', { connection: connection() });
+    await events.waitUntilReady();
+    const seen: string[] = [];
+    const completed = new Promise<string>((resolve) => {
+      events.on('completed', ({ jobId, returnvalue }) => {
+        seen.push(`completed ${jobId}`);
+        resolve(String(returnvalue));
+      });
+    });
+    events.on('progress', ({ jobId, data }) => seen.push(`progress ${jobId} ${String(data)}`));
+    const worker = newWorker('evented', async (job) => {
+      await job.updateProgress(50);
+      return 'finished';
+    });
+    const job = await queue.add('report', {});
+    assert.equal(await completed, 'finished');
+    assert.deepEqual(seen, [`progress ${job.id} 50`, `completed ${job.id}`]);
+    await worker.close();
+    await events.close();
+    await queue.close();
+  });
+
+  test('event stream stays trimmed', async () => {
+    const queue = new Queue('trimmed', {
+      connection: connection(),
+      streams: { events: { maxLen: 20 } },
+    });
+    await queue.addBulk(Array.from({ length: 200 }, (_, i) => ({ name: 'n', data: { i } })));
+    const client = await queue.client;
+    const length = await client.xlen('bull:trimmed:events');
+    assert.ok(length >= 20 && length < 200, `event stream has ${length} entries`);
     await queue.close();
   });
 });
