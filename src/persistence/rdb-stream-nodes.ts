@@ -33,7 +33,10 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** Returns a minus b wrapped to a signed 64-bit integer, as Redis stores ID deltas. */
 function delta(a: bigint, b: bigint): number | bigint {
   // Common case without BigInt arithmetic: both fit a number, so the difference is exact.
-  if (a <= MAX_SAFE && b <= MAX_SAFE) return Number(a) - Number(b);
+  // A part of 2^53 or more converts to a number above MAX_SAFE_INTEGER, failing the test.
+  const x = Number(a);
+  const y = Number(b);
+  if (x <= Number.MAX_SAFE_INTEGER && y <= Number.MAX_SAFE_INTEGER) return x - y;
   const wrapped = BigInt.asIntN(64, a - b);
   const exact = Number(wrapped);
   return Number.isSafeInteger(exact) ? exact : wrapped;
@@ -170,7 +173,9 @@ function decodeNode(
   let seen = 0;
   let seenDeleted = 0;
   while (!cursor.done) {
-    const { entry, flags } = decodeEntry(cursor, masterId, masterFields);
+    const flags = cursor.count();
+    if ((flags & ~FLAGS_KNOWN) !== 0) cursor.fail(`invalid stream entry flags ${flags}`);
+    const entry = decodeEntry(cursor, flags, masterId, masterFields);
     if (compareIds(entry.id, masterId) < 0 || (last !== null && compareIds(entry.id, last) <= 0)) {
       cursor.fail('stream entries are not in ascending ID order');
     }
@@ -192,6 +197,7 @@ function decodeNode(
 
 /** Adds a delta read from a node to a master ID part, wrapping at 64 bits as Redis does. */
 function applyDelta(base: bigint, change: number | bigint): bigint {
+  if (change === 0) return base;
   if (typeof change === 'number' && base <= MAX_SAFE) {
     const sum = Number(base) + change;
     if (sum >= 0 && sum <= Number.MAX_SAFE_INTEGER) return BigInt(sum);
@@ -199,13 +205,13 @@ function applyDelta(base: bigint, change: number | bigint): bigint {
   return BigInt.asUintN(64, base + BigInt(change));
 }
 
+/** Reads an entry after its flags. */
 function decodeEntry(
   cursor: ListpackCursor,
+  flags: number,
   masterId: PlainStreamId,
   masterFields: readonly string[],
-): { entry: PlainStreamEntry; flags: number } {
-  const flags = cursor.count();
-  if ((flags & ~FLAGS_KNOWN) !== 0) cursor.fail(`invalid stream entry flags ${flags}`);
+): PlainStreamEntry {
   const ms = applyDelta(masterId.ms, cursor.integer());
   const seq = applyDelta(masterId.seq, cursor.integer());
   const fields: string[] = [];
@@ -219,5 +225,5 @@ function decodeEntry(
     elements = 4 + pairs * 2;
   }
   if (cursor.count() !== elements) cursor.fail('stream entry element count is wrong');
-  return { entry: { id: { ms, seq }, fields }, flags };
+  return { id: { ms, seq }, fields };
 }
