@@ -80,6 +80,11 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    name: 'an empty stream without groups',
+    deletions: true,
+    commands: [['XADD', 's', 'MAXLEN', '0', '7-7', 'f', 'v']],
+  },
+  {
     name: 'a never-used stream with a group',
     commands: [['XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM']],
   },
