@@ -165,10 +165,8 @@ function decodeNode(
   if (cursor.done) cursor.fail('empty listpack in a stream node');
   const live = cursor.count();
   const deleted = cursor.count();
-  const fieldCount = cursor.count();
-  const masterFields: string[] = [];
-  for (let i = 0; i < fieldCount; i++) masterFields.push(cursor.string());
-  if (cursor.integer() !== 0) cursor.fail('stream master entry does not end with 0');
+  const masterFields = readMasterFields(cursor);
+
   let last = previous;
   let seen = 0;
   let seenDeleted = 0;
@@ -187,12 +185,22 @@ function decodeNode(
     seen++;
     entries.push(entry);
   }
+
   cursor.finish();
   if (seen !== live || seenDeleted !== deleted) {
     cursor.fail('stream node entry counts do not match its master entry');
   }
   if (last === null || seen + seenDeleted === 0) return cursor.fail('stream node without entries');
   return last;
+}
+
+/** Reads the field names of a master entry and its closing 0. */
+function readMasterFields(cursor: ListpackCursor): string[] {
+  const count = cursor.count();
+  const fields: string[] = [];
+  for (let i = 0; i < count; i++) fields.push(cursor.string());
+  if (cursor.integer() !== 0) cursor.fail('stream master entry does not end with 0');
+  return fields;
 }
 
 /** Adds a delta read from a node to a master ID part, wrapping at 64 bits as Redis does. */
