@@ -15,6 +15,7 @@ import {
   incrementU64,
   isZeroId,
   MAX_ID,
+  toU64,
   ZERO_ID,
   type StreamId,
 } from '../store/stream-id';
@@ -72,6 +73,7 @@ function streamForAdd(client: Client, key: string, noMkStream: boolean): StreamV
 
 /** Records the XADD the journal replays: the concrete ID and an exact trim. */
 function journalAdd(client: Client, args: string[], parsed: AddOrTrimArguments, id: StreamId) {
+  if (client.server.journal.length === 0) return;
   const rule = parsed.trim;
   if (parsed.id?.seqGiven === true && (rule === null || !rule.approx)) return;
   const journal = ['XADD', args[1]];
@@ -249,7 +251,7 @@ function xsetid(client: Client, args: string[]): void {
   if (stream === undefined) throw new CommandError(ERR.noSuchKey);
   checkSetId(stream, id, options);
   stream.lastId = id;
-  if (options.entriesAdded !== null) stream.entriesAdded = options.entriesAdded;
+  if (options.entriesAdded !== null) stream.entriesAdded = toU64(options.entriesAdded);
   if (!isZeroId(options.maxDeletedId)) stream.maxDeletedId = options.maxDeletedId;
   client.reply.ok();
   client.server.dirty++;

@@ -132,14 +132,36 @@ function sortedSetBytes(zset: SortedSetLike, samples: number): number {
   return count === 0 ? 0 : (total / count + slot) * zset.size();
 }
 
-/** Bytes of a stream: its entries, from a sample, and its groups' pending entries and consumers. */
-function streamBytes(stream: StreamLike, samples: number): number {
+/** The last sampled average entry size of each stream, with the sample's first and last entries. */
+const streamSamples = new WeakMap<
+  StreamLike,
+  { first: unknown; last: unknown; perEntry: number }
+>();
+
+/** Returns the average bytes of a stream entry, from its first `samples` entries (0: all). */
+function streamEntryBytes(stream: StreamLike, samples: number): number {
   const count = samples === 0 ? stream.size() : Math.min(samples, stream.size());
+  const entries = stream.firstEntries(count);
+  const first = entries[0];
+  const last = entries[entries.length - 1];
+  const cached = streamSamples.get(stream);
+  // Entries never change and are only appended or removed, so the same first and last
+  // entry objects mean the same sample.
+  if (cached !== undefined && cached.first === first && cached.last === last) {
+    return cached.perEntry;
+  }
   let total = 0;
-  for (const entry of stream.firstEntries(count)) {
+  for (const entry of entries) {
     for (const text of entry.fields) total += stringBytes(text.length) + 8;
   }
   const perEntry = count === 0 ? 0 : total / count + STREAM_ENTRY_OVERHEAD;
+  if (samples !== 0) streamSamples.set(stream, { first, last, perEntry });
+  return perEntry;
+}
+
+/** Bytes of a stream: its entries, from a sample, and its groups' pending entries and consumers. */
+function streamBytes(stream: StreamLike, samples: number): number {
+  const perEntry = streamEntryBytes(stream, samples);
   return perEntry * stream.size() + stream.groupItemCount() * STREAM_GROUP_ITEM_BYTES;
 }
 

@@ -25,7 +25,7 @@ export function hasTombstones(
  * UNKNOWN_ENTRIES_READ when removed entries make that unknowable.
  */
 export function estimateEntriesRead(stream: StreamValue, id: StreamId): bigint {
-  const added = stream.entriesAdded;
+  const added = BigInt(stream.entriesAdded);
   if (added === 0n) return 0n;
   const length = BigInt(stream.size());
   const toLast = compareIds(id, stream.lastId);
@@ -44,7 +44,7 @@ export function estimateEntriesRead(stream: StreamValue, id: StreamId): bigint {
 
 /** Returns the group's lag (entries not yet delivered), or null when unknown. */
 export function groupLag(stream: StreamValue, group: ConsumerGroup): bigint | null {
-  const added = stream.entriesAdded;
+  const added = BigInt(stream.entriesAdded);
   if (added === 0n) return 0n;
   if (group.entriesRead !== UNKNOWN_ENTRIES_READ && !hasTombstones(stream, group.lastId)) {
     return added - group.entriesRead;
@@ -58,7 +58,7 @@ export function advanceGroup(stream: StreamValue, group: ConsumerGroup, id: Stre
   if (compareIds(id, group.lastId) <= 0) return false;
   if (group.entriesRead !== UNKNOWN_ENTRIES_READ && !hasTombstones(stream, id)) {
     group.entriesRead++;
-  } else if (stream.entriesAdded !== 0n) {
+  } else if (stream.entriesAdded !== 0) {
     group.entriesRead = estimateEntriesRead(stream, id);
   }
   group.lastId = id;

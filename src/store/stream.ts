@@ -16,7 +16,16 @@ import type {
 } from '../persistence/plain-stream';
 import type { PlainValue } from '../persistence/rdb-values';
 import { Consumer, ConsumerGroup } from './stream-group';
-import { compareIds, MAX_ID, nextId, toU64, ZERO_ID, type StreamId } from './stream-id';
+import {
+  compareIds,
+  incrementU64,
+  MAX_ID,
+  nextId,
+  toU64,
+  ZERO_ID,
+  type StreamId,
+  type U64,
+} from './stream-id';
 import { StreamNode, type StreamEntry, type StreamLimits } from './stream-node';
 import type { CollectionValue } from './types';
 
@@ -61,7 +70,7 @@ export class StreamValue implements CollectionValue {
   /** The largest ID removed by XDEL (or set by XSETID); 0-0 when none. */
   maxDeletedId: StreamId = ZERO_ID;
   /** Entries ever added, counting removed ones. */
-  entriesAdded = 0n;
+  entriesAdded: U64 = 0;
   readonly groups = new Map<string, ConsumerGroup>();
 
   encoding(): string {
@@ -90,7 +99,14 @@ export class StreamValue implements CollectionValue {
 
   /** Returns the first `count` entries, for memory estimates. */
   firstEntries(count: number): StreamEntry[] {
-    return count === 0 ? [] : this.range(ZERO_ID, MAX_ID, count, false);
+    const found: StreamEntry[] = [];
+    for (const node of this.#nodes) {
+      for (const entry of node.entries) {
+        if (found.length >= count) return found;
+        found.push(entry);
+      }
+    }
+    return found;
   }
 
   /** Returns the number of pending entries and consumers over all groups, for memory estimates. */
@@ -127,7 +143,11 @@ export class StreamValue implements CollectionValue {
     if (last !== undefined && last.accepts(fields, limits)) last.append(entry);
     else this.#nodes.push(new StreamNode(entry));
     this.#length++;
-    this.entriesAdded++;
+    const added = this.entriesAdded;
+    this.entriesAdded =
+      typeof added === 'number' && added < Number.MAX_SAFE_INTEGER
+        ? added + 1
+        : (incrementU64(added) ?? added);
     this.lastId = id;
   }
 
@@ -333,7 +353,7 @@ export function streamFromPlain(plain: PlainStream, limits: StreamLimits): Strea
   for (const entry of plain.entries) stream.append(fromPlainId(entry.id), entry.fields, limits);
   stream.lastId = fromPlainId(plain.lastId);
   stream.maxDeletedId = fromPlainId(plain.maxDeletedId);
-  stream.entriesAdded = BigInt(plain.entriesAdded);
+  stream.entriesAdded = plain.entriesAdded;
   for (const group of plain.groups) stream.groups.set(group.name, groupFromPlain(group));
   return stream;
 }
