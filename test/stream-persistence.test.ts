@@ -1,9 +1,9 @@
 /**
- * Streams through the append-only file: every stream write journals in a
- * form that replays to the same state (concrete IDs for `*`, exact trims
- * for `~`, consumer group reads and claims as XCLAIM and XGROUP SETID), so
- * a server restarted from its journal reports the same XINFO STREAM FULL.
- * Also compares keyspace events and change counts with redis-server 7.0.
+ * Streams through the append-only file. Every stream write journals in a
+ * form that replays to the same state: concrete IDs for `*`, exact trims
+ * for `~`, and consumer group reads and claims as XCLAIM and XGROUP SETID.
+ * So a server restarted from its journal reports the same XINFO STREAM
+ * FULL. Also compares keyspace events and change counts with redis-server.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -63,7 +63,7 @@ function workload(): string[][] {
   return commands;
 }
 
-/** Reads XINFO STREAM FULL with consumers' seen-time masked: a replay sees them anew. */
+/** Reads XINFO STREAM FULL with consumers' seen-time masked, which a replay sets anew. */
 async function fullInfo(client: RawClient, key: string): Promise<string> {
   const reply = await client.call(['XINFO', 'STREAM', key, 'FULL', 'COUNT', '0']);
   return reply.toString('latin1').replace(/(seen-time\r\n):\d+/g, '$1:T');

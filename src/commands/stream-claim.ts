@@ -251,9 +251,9 @@ interface ClaimRun {
 
 /**
  * XCLAIM key group consumer min-idle id... [IDLE ms] [TIME ms] [RETRYCOUNT
- * n] [FORCE] [JUSTID] [LASTID id]: gives the pending entries idle for at
- * least min-idle to the consumer and replies them (IDs with JUSTID).
- * Pending entries whose stream entry is gone are dropped.
+ * n] [FORCE] [JUSTID] [LASTID id]: gives the listed pending entries that
+ * are idle for at least min-idle to the consumer. Replies them, or their
+ * IDs with JUSTID. Pending entries whose stream entry is gone are dropped.
  */
 function xclaim(client: Client, args: string[]): void {
   const [, key, groupName, consumerName] = args;
@@ -310,11 +310,48 @@ function parseAutoclaim(args: readonly string[]): AutoclaimArguments {
   return { minIdle, start, count, justId };
 }
 
+/** What an XAUTOCLAIM scan did: the entries it claimed and dropped, and where to go on. */
+interface AutoclaimScan {
+  claimed: StreamId[];
+  deleted: StreamId[];
+  /** The first pending entry not scanned, or null at the end of the list. */
+  next: StreamId | null;
+}
+
 /**
- * XAUTOCLAIM key group consumer min-idle start [COUNT n] [JUSTID]: scans the
- * group's pending entries from `start`, gives those idle for at least
- * min-idle to the consumer, and replies [next start ID, claimed entries,
- * IDs of pending entries whose stream entry is gone (now dropped)].
+ * Scans pending entries from the request's start as Redis 7.0 does: at most
+ * COUNT entries claimed or dropped, and at most 10 times COUNT looked at.
+ */
+function scanPending(claim: Claim, stream: StreamValue, request: AutoclaimArguments) {
+  const attempts = request.count * AUTOCLAIM_ATTEMPTS_FACTOR;
+  const scan = claim.group.pending.range(request.start, MAX_ID, attempts + 1);
+  const result: AutoclaimScan = { claimed: [], deleted: [], next: null };
+  const now = Date.now();
+  let budget = request.count;
+  let scanned = 0;
+  for (; scanned < scan.length && scanned < attempts && budget > 0; scanned++) {
+    const entry = scan[scanned][1];
+    if (stream.get(entry.id) === undefined) {
+      dropDeleted(claim, entry);
+      result.deleted.push(entry.id);
+      budget--;
+      continue;
+    }
+    if (request.minIdle !== 0 && now - entry.deliveryTime < request.minIdle) continue;
+    if (!request.justId) entry.deliveryCount++;
+    takeEntry(claim, entry, now, null);
+    result.claimed.push(entry.id);
+    budget--;
+  }
+  if (scanned < scan.length) result.next = scan[scanned][0];
+  return result;
+}
+
+/**
+ * XAUTOCLAIM key group consumer min-idle start [COUNT n] [JUSTID]: gives the
+ * pending entries idle for at least min-idle, scanned from `start`, to the
+ * consumer. Replies [next start ID, claimed entries, dropped IDs]; a pending
+ * entry is dropped when its stream entry is gone.
  */
 function xautoclaim(client: Client, args: string[]): void {
   const [, key, groupName, consumerName] = args;
@@ -326,28 +363,7 @@ function xautoclaim(client: Client, args: string[]): void {
   const journal: string[][] = [];
   client.propagateAs = journal;
   const claim: Claim = { client, key, group, consumerName, consumer: null, journal };
-  const now = Date.now();
-  let budget = request.count;
-  const scan = group.pending.range(request.start, MAX_ID, budget * AUTOCLAIM_ATTEMPTS_FACTOR + 1);
-  const claimed: StreamId[] = [];
-  const deleted: StreamId[] = [];
-  let scanned = 0;
-  for (; scanned < scan.length && budget > 0; scanned++) {
-    if (scanned === request.count * AUTOCLAIM_ATTEMPTS_FACTOR) break;
-    const entry = scan[scanned][1];
-    if (stream.get(entry.id) === undefined) {
-      dropDeleted(claim, entry);
-      deleted.push(entry.id);
-      budget--;
-      continue;
-    }
-    if (request.minIdle !== 0 && now - entry.deliveryTime < request.minIdle) continue;
-    if (!request.justId) entry.deliveryCount++;
-    takeEntry(claim, entry, now, null);
-    claimed.push(entry.id);
-    budget--;
-  }
-  const next = scanned < scan.length ? scan[scanned][0] : null;
+  const { claimed, deleted, next } = scanPending(claim, stream, request);
   replyAutoclaim(client, stream, next, claimed, deleted, request.justId);
 }
 

@@ -176,8 +176,9 @@ function subcommandSyntax(args: readonly string[]): string {
 
 /**
  * XINFO STREAM key [FULL [COUNT n]]: a map of the stream's counters and its
- * first and last entries, or with FULL its entries, groups, consumers and
- * pending entries (up to n of each, 10 by default or when negative, 0 for all).
+ * first and last entries. With FULL, the map lists its entries, groups,
+ * consumers and pending entries instead: up to n of each, 10 when n is
+ * missing or negative, all when n is 0.
  */
 function xinfoStream(client: Client, args: string[]): void {
   const stream = requireStream(client, args);

@@ -199,7 +199,12 @@ function serveBlockedGroupRead(request: ReadRequest) {
   };
 }
 
-/** Ends a blocked XREADGROUP with Redis's error once a waited key is deleted or not a stream. */
+/**
+ * Ends a blocked XREADGROUP with Redis's error once a waited key is deleted
+ * or holds another type.
+ * NOTE: it runs after each command, so a key that the active expiry cycle
+ * removes ends the wait only when some client runs its next command.
+ */
 function endIfKeyGone(client: Client, key: string): boolean {
   if (!(client.db.get(key) instanceof StreamValue)) {
     throw new CommandError(STREAM_ERR.blockedKeyGone);
@@ -255,10 +260,10 @@ function xread(client: Client, args: string[]): void {
 
 /**
  * XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS
- * key... id...: with `>`, delivers entries the group has not seen and adds
- * them to the consumer's pending list (unless NOACK); with an ID, delivers
- * the consumer's pending entries after it again. Creates the consumer.
- * Journals as XGROUP CREATECONSUMER, XCLAIM and XGROUP SETID.
+ * key... id...: with `>`, delivers entries the group has not seen. They go
+ * to the consumer's pending list unless NOACK. With an ID, delivers the
+ * consumer's pending entries after it again. Creates the consumer when it
+ * reads, and journals as XGROUP CREATECONSUMER, XCLAIM and XGROUP SETID.
  */
 function xreadgroup(client: Client, args: string[]): void {
   read(client, args, true);
