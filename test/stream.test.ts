@@ -363,6 +363,36 @@ describe('stream entries against redis-server', { skip: redisServerSkipReason() 
     ]);
   });
 
+  test('binary and empty fields', async () => {
+    await compare([
+      ['XADD', 's', '1-1', '', ''],
+      ['XADD', 's', '2-1', Buffer.from([0, 255, 13, 10]), Buffer.from('\u00e9t\u00e9', 'utf8')],
+      ['XADD', 's', '3-1', 'x'.repeat(5000), '-12345678901234567890'],
+      ['XADD', 's', '4-1', '9223372036854775807', '-9223372036854775808', 'a', '007'],
+      ['XRANGE', 's', '-', '+'],
+      ['XINFO', 'STREAM', 's'],
+      ['XADD', Buffer.from([0, 1, 255]), '1-1', 'k', 'v'],
+      ['XRANGE', Buffer.from([0, 1, 255]), '-', '+'],
+    ]);
+  });
+
+  test('large counters', async () => {
+    await compare([
+      ['XADD', 's', '1-1', 'a', '1'],
+      ['XSETID', 's', '5-0', 'ENTRIESADDED', '9223372036854775807'],
+      ['XINFO', 'STREAM', 's'],
+      ['XADD', 's', '6-0', 'a', '1'],
+      ['XINFO', 'STREAM', 's'],
+      ['XSETID', 's', '7-0', 'ENTRIESADDED', '9007199254740993'],
+      ['XADD', 's', '8-0', 'a', '1'],
+      ['XINFO', 'STREAM', 's'],
+      ['XGROUP', 'CREATE', 's', 'g', '0', 'ENTRIESREAD', '9007199254740990'],
+      ['XINFO', 'GROUPS', 's'],
+      ['XGROUP', 'SETID', 's', 'g', '1-1', 'ENTRIESREAD', '9223372036854775807'],
+      ['XINFO', 'GROUPS', 's'],
+    ]);
+  });
+
   test('streams as keys', async () => {
     await compare([
       ...fillStream('s', 3),

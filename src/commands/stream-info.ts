@@ -55,7 +55,8 @@ function replyStreamHeader(reply: Reply, stream: StreamValue): void {
   reply.bulk('max-deleted-entry-id');
   replyId(reply, stream.maxDeletedId);
   reply.bulk('entries-added');
-  reply.int(stream.entriesAdded);
+  // Redis keeps the counter unsigned and prints it signed, so values past 2^63 wrap.
+  reply.int(BigInt.asIntN(64, BigInt(stream.entriesAdded)));
   reply.bulk('recorded-first-entry-id');
   replyId(reply, stream.firstId());
 }

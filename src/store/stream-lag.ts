@@ -25,7 +25,8 @@ export function hasTombstones(
  * UNKNOWN_ENTRIES_READ when removed entries make that unknowable.
  */
 export function estimateEntriesRead(stream: StreamValue, id: StreamId): bigint {
-  const added = BigInt(stream.entriesAdded);
+  // Redis returns the unsigned counter as a signed 64-bit integer.
+  const added = BigInt.asIntN(64, BigInt(stream.entriesAdded));
   if (added === 0n) return 0n;
   const length = BigInt(stream.size());
   const toLast = compareIds(id, stream.lastId);
@@ -42,15 +43,18 @@ export function estimateEntriesRead(stream: StreamValue, id: StreamId): bigint {
   return UNKNOWN_ENTRIES_READ;
 }
 
-/** Returns the group's lag (entries not yet delivered), or null when unknown. */
+/**
+ * Returns the group's lag (entries not yet delivered), or null when
+ * unknown. Like Redis, the difference wraps as a signed 64-bit integer.
+ */
 export function groupLag(stream: StreamValue, group: ConsumerGroup): bigint | null {
   const added = BigInt(stream.entriesAdded);
   if (added === 0n) return 0n;
   if (group.entriesRead !== UNKNOWN_ENTRIES_READ && !hasTombstones(stream, group.lastId)) {
-    return added - group.entriesRead;
+    return BigInt.asIntN(64, added - group.entriesRead);
   }
   const read = estimateEntriesRead(stream, group.lastId);
-  return read === UNKNOWN_ENTRIES_READ ? null : added - read;
+  return read === UNKNOWN_ENTRIES_READ ? null : BigInt.asIntN(64, added - read);
 }
 
 /** Moves the group's last delivered ID to `id` when it is newer, updating entries-read. */
