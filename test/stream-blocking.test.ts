@@ -20,12 +20,18 @@ import {
 } from './support/servers';
 import { hidePendingIdle, hideTimes } from './stream-support';
 
+/** A step of `then` that waits the given milliseconds instead of sending a command. */
+const PAUSE = 'pause-ms';
+
 interface Scenario {
   /** Commands run first, in order. */
   setup: string[][];
   /** One command per blocking client, each on its own connection; `{id}` is its client ID. */
   blocked: string[][];
-  /** Commands run once every blocking client waits; `{id0}` is the first blocked client's ID. */
+  /**
+   * Commands run once every blocking client waits; `{id0}` is the first
+   * blocked client's ID, and [PAUSE, ms] waits.
+   */
   then: string[][];
   /** Commands run after the blocked clients replied. */
   check?: string[][];
@@ -59,6 +65,10 @@ async function runScenario(port: number, scenario: Scenario): Promise<string[]> 
       await waitForBlocked(control, blockers.length);
     }
     for (const args of scenario.then) {
+      if (args[0] === PAUSE) {
+        await sleep(Number(args[1]));
+        continue;
+      }
       const filled = args.map((arg) => arg.replace('{id0}', ids[0]));
       replies.push((await control.call(filled)).toString('latin1'));
     }
@@ -185,6 +195,30 @@ const scenarios: Record<string, Scenario> = {
     setup: [['XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM']],
     blocked: [['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>']],
     then: [['RENAME', 's', 't']],
+  },
+  'XREADGROUP ends on FLUSHALL': {
+    setup: [['XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM']],
+    blocked: [['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>']],
+    then: [['FLUSHALL']],
+  },
+  'XREADGROUP ends when SWAPDB takes its key': {
+    setup: [['XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM']],
+    blocked: [['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>']],
+    then: [
+      ['SWAPDB', '0', '1'],
+      ['SWAPDB', '0', '1'],
+    ],
+  },
+  'XREADGROUP ends when its key expires': {
+    setup: [
+      ['XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM'],
+      ['PEXPIRE', 's', '100'],
+    ],
+    blocked: [['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>']],
+    then: [
+      [PAUSE, '200'],
+      ['EXISTS', 's'],
+    ],
   },
   'XREADGROUP ends when its group is destroyed': {
     setup: [['XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM']],
