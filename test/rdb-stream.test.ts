@@ -168,6 +168,17 @@ describe('stream record round trips', () => {
     assert.deepEqual(decodeBytes(encodeForm(stream, 2)), stream);
   });
 
+  test('counters rounded past 2^64 are capped', () => {
+    const stream = sampleStream();
+    stream.entriesAdded = 2 ** 64;
+    // The unknown entries read of -1 is written as the same bytes.
+    stream.groups = [];
+    assert.equal(decodeBytes(encodeForm(stream, 2)).entriesAdded, 2 ** 64);
+    const encoder = new RdbEncoder(false);
+    encodeStream(encoder, stream);
+    assert.ok(encoder.take().includes(Buffer.from('81ffffffffffffffff', 'hex')));
+  });
+
   test('counters beyond 2^53 load rounded', () => {
     const stream = sampleStream();
     stream.entriesAdded = 2 ** 60;

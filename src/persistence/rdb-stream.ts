@@ -49,7 +49,7 @@ export function encodeStream(encoder: RdbEncoder, stream: PlainStream, form: Str
   if (form >= 2) {
     writeId(encoder, stream.entries.length > 0 ? stream.entries[0].id : ZERO_ID);
     writeId(encoder, stream.maxDeletedId);
-    encoder.length(stream.entriesAdded);
+    writeCounter(encoder, stream.entriesAdded);
   }
   encoder.length(stream.groups.length);
   for (const group of stream.groups) encodeGroup(encoder, group, form);
@@ -58,6 +58,17 @@ export function encodeStream(encoder: RdbEncoder, stream: PlainStream, form: Str
 function writeId(encoder: RdbEncoder, id: PlainStreamId): void {
   encoder.length64(id.ms);
   encoder.length64(id.seq);
+}
+
+const U64_MAX = 2n ** 64n - 1n;
+
+/**
+ * Writes a counter. The plain form holds counters as numbers, which near
+ * 2^64 can round up past the largest 64-bit value, so they are capped there.
+ */
+function writeCounter(encoder: RdbEncoder, value: number): void {
+  if (value <= 0xffffffff) encoder.length(value);
+  else encoder.length64(BigInt(value) > U64_MAX ? U64_MAX : BigInt(value));
 }
 
 function rawId(id: PlainStreamId): Buffer {
@@ -72,14 +83,14 @@ function encodeGroup(encoder: RdbEncoder, group: PlainStreamGroup, form: StreamF
   writeId(encoder, group.lastDeliveredId);
   if (form >= 2) {
     if (group.entriesRead < 0) encoder.length64(UNKNOWN_ENTRIES_READ);
-    else encoder.length(group.entriesRead);
+    else writeCounter(encoder, group.entriesRead);
   }
   encoder.length(group.pending.length);
   const owned = new Map<string, PlainStreamPending[]>();
   for (const pending of group.pending) {
     encoder.raw(rawId(pending.id));
     encoder.int64(pending.deliveryTime);
-    encoder.length(pending.deliveryCount);
+    writeCounter(encoder, pending.deliveryCount);
     const list = owned.get(pending.consumer);
     if (list === undefined) owned.set(pending.consumer, [pending]);
     else list.push(pending);
