@@ -218,7 +218,7 @@ function claimTime(options: ClaimOptions, now: number): number {
 /** Claims one ID for XCLAIM; returns whether it was claimed. */
 function claimOne(claim: Claim, stream: StreamValue, id: StreamId, run: ClaimRun): boolean {
   let entry = claim.group.pending.get(id);
-  if (stream.get(id) === undefined) {
+  if (!stream.has(id)) {
     if (entry !== undefined) dropDeleted(claim, entry);
     return false;
   }
@@ -331,7 +331,7 @@ function scanPending(claim: Claim, stream: StreamValue, request: AutoclaimArgume
   let scanned = 0;
   for (; scanned < scan.length && scanned < attempts && budget > 0; scanned++) {
     const entry = scan[scanned][1];
-    if (stream.get(entry.id) === undefined) {
+    if (!stream.has(entry.id)) {
       dropDeleted(claim, entry);
       result.deleted.push(entry.id);
       budget--;

@@ -115,8 +115,8 @@ function resolveIds(client: Client, request: ReadRequest): (StreamId | typeof NE
 
 /** Returns whether the stream has an entry after `after`. */
 function hasEntryAfter(stream: StreamValue, after: StreamId): boolean {
-  const last = stream.lastEntry();
-  return last !== undefined && compareIds(last.id, after) > 0;
+  const last = stream.lastEntryId();
+  return last !== undefined && compareIds(last, after) > 0;
 }
 
 /** Returns the entries after `after`, at most `count` (0: all). */

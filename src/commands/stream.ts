@@ -232,9 +232,9 @@ function parseSetIdOptions(args: readonly string[], id: StreamId): SetIdOptions 
 }
 
 function checkSetId(stream: StreamValue, id: StreamId, options: SetIdOptions): void {
-  const last = stream.lastEntry();
+  const last = stream.lastEntryId();
   if (last === undefined) return;
-  if (compareIds(id, last.id) < 0) throw new CommandError(STREAM_ERR.setidBelowTop);
+  if (compareIds(id, last) < 0) throw new CommandError(STREAM_ERR.setidBelowTop);
   if (options.entriesAdded !== null && BigInt(stream.size()) > options.entriesAdded) {
     throw new CommandError(STREAM_ERR.setidEntriesAddedBelowLength);
   }

@@ -5,6 +5,12 @@
  * stream-node-max-bytes of listpack), so XINFO's radix-tree-keys and the
  * whole-node steps of approximate trimming (MAXLEN ~) match Redis. For the
  * byte rule each node tracks the size its listpack would have.
+ *
+ * A node keeps its entries in columns (milliseconds, sequence numbers and
+ * one flat array of fields and values) rather than as an object per entry,
+ * which would take about twice the memory, and entries that repeat the
+ * first entry's field names share those strings. Entry objects are built
+ * when read.
  */
 import type { StreamId, U64 } from './stream-id';
 
@@ -78,8 +84,12 @@ function sameFieldNames(fields: readonly string[], names: readonly string[]): bo
 }
 
 export class StreamNode {
-  /** Live entries in ID order; never empty while the node is in a stream. */
-  readonly entries: StreamEntry[] = [];
+  /** The IDs of the live entries, in order, as two columns. */
+  #ms: U64[] = [];
+  #seq: U64[] = [];
+  /** Fields and values of the live entries; entry i owns [#offsets[i], #offsets[i + 1]). */
+  #fields: string[] = [];
+  #offsets: number[] = [0];
   /** Entries removed from the node, which Redis keeps as tombstones in the listpack. */
   deleted = 0;
   /** The ID and field names of the node's first entry: Redis's master entry. */
@@ -90,24 +100,72 @@ export class StreamNode {
   /** The ID of the newest entry added to the node, even if it was removed since. */
   lastAddedId: StreamId;
 
-  constructor(first: StreamEntry) {
-    this.#masterId = first.id;
-    this.#masterFields = [];
-    for (let i = 0; i < first.fields.length; i += 2) this.#masterFields.push(first.fields[i]);
+  /** Creates an empty node whose master entry has `masterId` and `masterFields`. */
+  private constructor(masterId: StreamId, masterFields: string[]) {
+    this.#masterId = masterId;
+    this.#masterFields = masterFields;
     // The counters, the number of field names, the names and a zero terminator.
-    let bytes = LISTPACK_OVERHEAD + integerElementBytes(this.#masterFields.length);
+    let bytes = LISTPACK_OVERHEAD + integerElementBytes(masterFields.length);
     bytes += integerElementBytes(0);
-    for (const name of this.#masterFields) bytes += stringElementBytes(name);
+    for (const name of masterFields) bytes += stringElementBytes(name);
     this.#bytes = bytes;
-    this.lastAddedId = first.id;
-    this.#push(first);
+    this.lastAddedId = masterId;
+  }
+
+  /** Creates a node holding one entry, which becomes its master entry. */
+  static withFirstEntry(id: StreamId, fields: readonly string[]): StreamNode {
+    const names: string[] = [];
+    for (let i = 0; i < fields.length; i += 2) names.push(fields[i]);
+    const node = new StreamNode(id, names);
+    node.append(id, fields);
+    return node;
+  }
+
+  /** Number of live entries; a node in a stream has at least one. */
+  get size(): number {
+    return this.#ms.length;
   }
 
   /** Bytes of the node's listpack in Redis. */
   get listpackBytes(): number {
-    return (
-      this.#bytes + integerElementBytes(this.entries.length) + integerElementBytes(this.deleted)
-    );
+    return this.#bytes + integerElementBytes(this.size) + integerElementBytes(this.deleted);
+  }
+
+  idAt(index: number): StreamId {
+    return { ms: this.#ms[index], seq: this.#seq[index] };
+  }
+
+  /** Compares the ID of the entry at `index` with `id`, as `compareIds` in stream-id.ts does. */
+  compareAt(index: number, id: StreamId): number {
+    const ms = this.#ms[index];
+    if (ms !== id.ms) return ms < id.ms ? -1 : 1;
+    const seq = this.#seq[index];
+    if (seq === id.seq) return 0;
+    return seq < id.seq ? -1 : 1;
+  }
+
+  /** Returns a new entry object for the entry at `index`. */
+  entryAt(index: number): StreamEntry {
+    const fields = this.#fields.slice(this.#offsets[index], this.#offsets[index + 1]);
+    return { id: this.idAt(index), fields };
+  }
+
+  /** Returns the index of the first entry with an ID >= `id` (size if none). */
+  lowerBound(id: StreamId): number {
+    let low = 0;
+    let high = this.size;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.compareAt(middle, id) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  /** Returns the index of the entry with `id`, or -1. */
+  indexOf(id: StreamId): number {
+    const index = this.lowerBound(id);
+    return index < this.size && this.compareAt(index, id) === 0 ? index : -1;
   }
 
   /** Returns whether Redis would append an entry with `fields` to this node. */
@@ -115,52 +173,70 @@ export class StreamNode {
     let maxBytes = limits.maxBytes;
     if (maxBytes === 0 || maxBytes > LISTPACK_MAX_BYTES) maxBytes = LISTPACK_MAX_BYTES;
     if (this.listpackBytes + totalLength(fields) >= maxBytes) return false;
-    return limits.maxEntries === 0 || this.entries.length + this.deleted < limits.maxEntries;
+    return limits.maxEntries === 0 || this.size + this.deleted < limits.maxEntries;
   }
 
-  append(entry: StreamEntry): void {
-    this.#push(entry);
+  /** Appends an entry whose ID is greater than every ID in the node. */
+  append(id: StreamId, fields: readonly string[]): void {
+    const same = sameFieldNames(fields, this.#masterFields);
+    this.#bytes += this.#entryBytes(id, fields, same);
+    const names = this.#masterFields;
+    for (let i = 0; i < fields.length; i++) {
+      // Sharing the first entry's name strings lets the request's copies be collected.
+      this.#fields.push(same && i % 2 === 0 ? names[i / 2] : fields[i]);
+    }
+    this.#offsets.push(this.#fields.length);
+    this.#ms.push(id.ms);
+    this.#seq.push(id.seq);
+    this.lastAddedId = id;
   }
 
   /** Removes the live entry at `index`, leaving a tombstone. */
   removeAt(index: number): void {
-    this.entries.splice(index, 1);
+    const offsets = this.#offsets;
+    const width = offsets[index + 1] - offsets[index];
+    this.#fields.splice(offsets[index], width);
+    offsets.splice(index + 1, 1);
+    for (let i = index + 1; i < offsets.length; i++) offsets[i] -= width;
+    this.#ms.splice(index, 1);
+    this.#seq.splice(index, 1);
     this.deleted++;
   }
 
   /** Removes the first `count` live entries, leaving tombstones. */
   removeFirst(count: number): void {
-    this.entries.splice(0, count);
+    if (count === 0) return;
+    const width = this.#offsets[count];
+    this.#fields.splice(0, width);
+    this.#offsets = this.#offsets.slice(count).map((offset) => offset - width);
+    this.#ms.splice(0, count);
+    this.#seq.splice(0, count);
     this.deleted += count;
   }
 
   clone(): StreamNode {
-    const copy = new StreamNode(this.entries[0]);
-    copy.entries.length = 0;
-    copy.entries.push(...this.entries);
+    const copy = new StreamNode(this.#masterId, this.#masterFields);
+    copy.#ms = this.#ms.slice();
+    copy.#seq = this.#seq.slice();
+    copy.#fields = this.#fields.slice();
+    copy.#offsets = this.#offsets.slice();
     copy.deleted = this.deleted;
-    copy.#masterId = this.#masterId;
-    copy.#masterFields = this.#masterFields;
     copy.#bytes = this.#bytes;
     copy.lastAddedId = this.lastAddedId;
     return copy;
   }
 
-  #push(entry: StreamEntry): void {
-    const fields = entry.fields;
-    const same = sameFieldNames(fields, this.#masterFields);
+  /** Returns the listpack bytes of an entry: flags, ID deltas, fields or values, and count. */
+  #entryBytes(id: StreamId, fields: readonly string[], same: boolean): number {
     const pairs = fields.length / 2;
     let bytes = integerElementBytes(same ? SAME_FIELDS_FLAG : 0);
-    bytes += integerElementBytes(delta(entry.id.ms, this.#masterId.ms));
-    bytes += integerElementBytes(delta(entry.id.seq, this.#masterId.seq));
+    bytes += integerElementBytes(delta(id.ms, this.#masterId.ms));
+    bytes += integerElementBytes(delta(id.seq, this.#masterId.seq));
     if (!same) bytes += integerElementBytes(pairs);
     for (let i = same ? 1 : 0; i < fields.length; i += same ? 2 : 1) {
       bytes += stringElementBytes(fields[i]);
     }
-    bytes += integerElementBytes(same ? pairs + 3 : 2 * pairs + 4);
-    this.#bytes += bytes;
-    this.entries.push(entry);
-    this.lastAddedId = entry.id;
+    return bytes + integerElementBytes(same ? pairs + 3 : 2 * pairs + 4);
   }
 }
 

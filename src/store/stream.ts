@@ -49,18 +49,6 @@ export interface TrimRule {
   limit: number;
 }
 
-/** Returns the index of the first entry with an ID >= `id` (entries.length if none). */
-function entryLowerBound(entries: readonly StreamEntry[], id: StreamId): number {
-  let low = 0;
-  let high = entries.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (compareIds(entries[middle].id, id) < 0) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
 export class StreamValue implements CollectionValue {
   readonly type = 'stream' as const;
   #nodes: StreamNode[] = [];
@@ -72,6 +60,7 @@ export class StreamValue implements CollectionValue {
   /** Entries ever added, counting removed ones. */
   entriesAdded: U64 = 0;
   readonly groups = new Map<string, ConsumerGroup>();
+  #removals = 0;
 
   encoding(): string {
     return 'stream';
@@ -101,12 +90,17 @@ export class StreamValue implements CollectionValue {
   firstEntries(count: number): StreamEntry[] {
     const found: StreamEntry[] = [];
     for (const node of this.#nodes) {
-      for (const entry of node.entries) {
+      for (let index = 0; index < node.size; index++) {
         if (found.length >= count) return found;
-        found.push(entry);
+        found.push(node.entryAt(index));
       }
     }
     return found;
+  }
+
+  /** Counts XDELs and trims, so memory estimates know when their sample may have changed. */
+  get removals(): number {
+    return this.#removals;
   }
 
   /** Returns the number of pending entries and consumers over all groups, for memory estimates. */
@@ -117,17 +111,23 @@ export class StreamValue implements CollectionValue {
   }
 
   firstEntry(): StreamEntry | undefined {
-    return this.#nodes[0]?.entries[0];
+    return this.#nodes[0]?.entryAt(0);
   }
 
   lastEntry(): StreamEntry | undefined {
-    const entries = this.#nodes[this.#nodes.length - 1]?.entries;
-    return entries === undefined ? undefined : entries[entries.length - 1];
+    const node = this.#nodes[this.#nodes.length - 1];
+    return node?.entryAt(node.size - 1);
+  }
+
+  /** Returns the ID of the last entry, or undefined when the stream is empty. */
+  lastEntryId(): StreamId | undefined {
+    const node = this.#nodes[this.#nodes.length - 1];
+    return node?.idAt(node.size - 1);
   }
 
   /** Returns the first entry's ID, 0-0 when empty: XINFO's recorded-first-entry-id. */
   firstId(): StreamId {
-    return this.firstEntry()?.id ?? ZERO_ID;
+    return this.#nodes[0]?.idAt(0) ?? ZERO_ID;
   }
 
   /** Returns the ID `*` generates at `now`, or null once the last possible ID is taken. */
@@ -138,10 +138,9 @@ export class StreamValue implements CollectionValue {
 
   /** Appends an entry whose ID is greater than `lastId`. */
   append(id: StreamId, fields: string[], limits: StreamLimits): void {
-    const entry: StreamEntry = { id, fields };
     const last = this.#nodes[this.#nodes.length - 1];
-    if (last !== undefined && last.accepts(fields, limits)) last.append(entry);
-    else this.#nodes.push(new StreamNode(entry));
+    if (last !== undefined && last.accepts(fields, limits)) last.append(id, fields);
+    else this.#nodes.push(StreamNode.withFirstEntry(id, fields));
     this.#length++;
     const added = this.entriesAdded;
     this.entriesAdded =
@@ -153,22 +152,25 @@ export class StreamValue implements CollectionValue {
 
   get(id: StreamId): StreamEntry | undefined {
     const node = this.#nodes[this.#nodeIndex(id)];
-    if (node === undefined) return undefined;
-    const entry = node.entries[entryLowerBound(node.entries, id)];
-    return entry !== undefined && compareIds(entry.id, id) === 0 ? entry : undefined;
+    const index = node === undefined ? -1 : node.indexOf(id);
+    return index < 0 ? undefined : node.entryAt(index);
+  }
+
+  has(id: StreamId): boolean {
+    const node = this.#nodes[this.#nodeIndex(id)];
+    return node !== undefined && node.indexOf(id) >= 0;
   }
 
   /** Removes one entry as XDEL does; returns whether it existed. */
   delete(id: StreamId): boolean {
     const nodeIndex = this.#nodeIndex(id);
     const node = this.#nodes[nodeIndex];
-    if (node === undefined) return false;
-    const index = entryLowerBound(node.entries, id);
-    const entry = node.entries[index];
-    if (entry === undefined || compareIds(entry.id, id) !== 0) return false;
+    const index = node === undefined ? -1 : node.indexOf(id);
+    if (index < 0) return false;
     node.removeAt(index);
-    if (node.entries.length === 0) this.#nodes.splice(nodeIndex, 1);
+    if (node.size === 0) this.#nodes.splice(nodeIndex, 1);
     this.#length--;
+    this.#removals++;
     if (compareIds(id, this.maxDeletedId) > 0) this.maxDeletedId = id;
     return true;
   }
@@ -187,7 +189,7 @@ export class StreamValue implements CollectionValue {
     let removed = 0;
     while (this.#nodes.length > 0) {
       const node = this.#nodes[0];
-      const live = node.entries.length;
+      const live = node.size;
       if (rule.limit !== 0 && removed + live > rule.limit) break;
       if (this.#wholeNodeGoes(node, rule)) {
         this.#nodes.shift();
@@ -198,38 +200,37 @@ export class StreamValue implements CollectionValue {
       if (!rule.approx) removed += this.#trimInside(node, rule);
       break;
     }
+    if (removed > 0) this.#removals++;
     return removed;
   }
 
   #wholeNodeGoes(node: StreamNode, rule: TrimRule): boolean {
-    if (rule.strategy === 'maxlen') return this.#length - node.entries.length >= rule.maxLength;
+    if (rule.strategy === 'maxlen') return this.#length - node.size >= rule.maxLength;
     return compareIds(node.lastAddedId, rule.minId) < 0;
   }
 
   /** Removes the first entries of `node` that `rule` drops, as an exact trim does. */
   #trimInside(node: StreamNode, rule: TrimRule): number {
     let count = 0;
-    for (const entry of node.entries) {
+    for (; count < node.size; count++) {
       if (rule.strategy === 'maxlen' && this.#length - count <= rule.maxLength) break;
-      if (rule.strategy === 'minid' && compareIds(entry.id, rule.minId) >= 0) break;
-      count++;
+      if (rule.strategy === 'minid' && node.compareAt(count, rule.minId) >= 0) break;
     }
     node.removeFirst(count);
     this.#length -= count;
-    if (node.entries.length === 0) this.#nodes.shift();
+    if (node.size === 0) this.#nodes.shift();
     return count;
   }
 
   #rangeUp(start: StreamId, end: StreamId, count: number): StreamEntry[] {
     const found: StreamEntry[] = [];
-    let nodeIndex = Math.max(0, this.#nodeIndex(start));
-    let index = -1;
-    for (; nodeIndex < this.#nodes.length; nodeIndex++) {
-      const entries = this.#nodes[nodeIndex].entries;
-      index = index < 0 ? entryLowerBound(entries, start) : 0;
-      for (; index < entries.length; index++) {
-        if (compareIds(entries[index].id, end) > 0) return found;
-        found.push(entries[index]);
+    const first = Math.max(0, this.#nodeIndex(start));
+    for (let nodeIndex = first; nodeIndex < this.#nodes.length; nodeIndex++) {
+      const node = this.#nodes[nodeIndex];
+      let index = nodeIndex === first ? node.lowerBound(start) : 0;
+      for (; index < node.size; index++) {
+        if (node.compareAt(index, end) > 0) return found;
+        found.push(node.entryAt(index));
         if (found.length === count) return found;
       }
     }
@@ -238,22 +239,19 @@ export class StreamValue implements CollectionValue {
 
   #rangeDown(start: StreamId, end: StreamId, count: number): StreamEntry[] {
     const found: StreamEntry[] = [];
-    let nodeIndex = this.#nodeIndex(end);
-    let index = -1;
-    for (; nodeIndex >= 0; nodeIndex--) {
-      const entries = this.#nodes[nodeIndex].entries;
-      if (index < 0) {
-        index = entryLowerBound(entries, end);
-        if (index < entries.length && compareIds(entries[index].id, end) === 0) index++;
-      } else {
-        index = entries.length;
+    const first = this.#nodeIndex(end);
+    for (let nodeIndex = first; nodeIndex >= 0; nodeIndex--) {
+      const node = this.#nodes[nodeIndex];
+      let index = node.size - 1;
+      if (nodeIndex === first) {
+        index = node.lowerBound(end);
+        if (index === node.size || node.compareAt(index, end) !== 0) index--;
       }
-      for (index--; index >= 0; index--) {
-        if (compareIds(entries[index].id, start) < 0) return found;
-        found.push(entries[index]);
+      for (; index >= 0; index--) {
+        if (node.compareAt(index, start) < 0) return found;
+        found.push(node.entryAt(index));
         if (found.length === count) return found;
       }
-      index = 0;
     }
     return found;
   }
@@ -265,7 +263,7 @@ export class StreamValue implements CollectionValue {
     let high = nodes.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (compareIds(nodes[middle].entries[0].id, id) <= 0) low = middle + 1;
+      if (nodes[middle].compareAt(0, id) <= 0) low = middle + 1;
       else high = middle;
     }
     return low - 1;
