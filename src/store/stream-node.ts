@@ -6,11 +6,10 @@
  * whole-node steps of approximate trimming (MAXLEN ~) match Redis. For the
  * byte rule each node tracks the size its listpack would have.
  *
- * A node keeps its entries in columns (milliseconds, sequence numbers and
- * one flat array of fields and values) rather than as an object per entry,
- * which would take about twice the memory, and entries that repeat the
- * first entry's field names share those strings. Entry objects are built
- * when read.
+ * A node keeps its entries in columns: milliseconds, sequence numbers, and
+ * one flat array of fields and values. An object per entry would take about
+ * twice the memory. Entries that repeat the first entry's field names share
+ * those strings, and entry objects are built when read.
  */
 import type { StreamId, U64 } from './stream-id';
 
