@@ -240,6 +240,17 @@ export const SETTINGS: readonly Setting[] = [
     help: 'accepted for redis.conf compatibility; snapshots always carry a checksum',
   },
   {
+    name: 'rdb-key-save-delay',
+    type: 'int',
+    default: '0',
+    min: -INT_MAX - 1,
+    max: INT_MAX,
+    mutable: true,
+    help:
+      'for tests: microseconds a snapshot waits after each key; -N waits 1 microsecond ' +
+      'after one key in N on average',
+  },
+  {
     name: 'encryption-key-file',
     type: 'string',
     default: '',

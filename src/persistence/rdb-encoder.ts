@@ -71,6 +71,23 @@ export class RdbEncoder {
     return bytes;
   }
 
+  /**
+   * Continues writing into `next` and returns the buffer written so far,
+   * whose first `size` bytes (read before the call) are the output. Unlike
+   * `take`, nothing is copied.
+   */
+  swap(next: Buffer): Buffer {
+    const written = this.#buffer;
+    this.#buffer = next;
+    this.#length = 0;
+    return written;
+  }
+
+  /** Returns a view of the bytes written from `start` on, valid until the next write. */
+  view(start: number): Buffer {
+    return this.#buffer.subarray(start, this.#length);
+  }
+
   #reserve(bytes: number): void {
     const needed = this.#length + bytes;
     if (needed <= this.#buffer.length) return;

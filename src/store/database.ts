@@ -36,6 +36,8 @@ export class Database {
   #accessMode: AccessMode = 'none';
   /** Whether an access moves the key's record to the end, keeping `access` in LRU order. */
   #keepLruOrder = false;
+  /** Called when `replace` adds an absent key; a background snapshot listens, to skip it. */
+  keyAdded: ((db: Database, key: string) => void) | null = null;
 
   constructor(id: number, listener: KeyspaceListener) {
     this.id = id;
@@ -74,6 +76,7 @@ export class Database {
     if (old !== undefined) this.#uncharge(key, old);
     else if (this.access !== null) this.#startTracking(key);
     this.data.set(key, value);
+    if (old === undefined && this.keyAdded !== null) this.keyAdded(this, key);
     const bytes = entryBytes(key, value);
     this.usedBytes += bytes;
     if (isMutable(value)) this.#charges.set(key, bytes);

@@ -1,0 +1,202 @@
+/**
+ * The walk of one database for a point-in-time snapshot, and the record that
+ * lets commands change keys while it runs.
+ *
+ * The walk follows the Map's insertion order. A key added after the start
+ * goes to the end of that order, and the database reports it (`keyAdded`),
+ * so the walk skips it. Before a command changes a key, `preserve` must keep
+ * the key's value as it was at the start unless the walk has written it
+ * already. A Map does not expose where a key sits in its order, so:
+ * - Objects (collections, and strings held as Buffers) are changed in place.
+ *   The walk remembers each object it wrote, and `preserve` writes the value
+ *   at once when the walk has not.
+ * - A string value cannot change, so `preserve` keeps a reference to it, and
+ *   the walk skips the key from then on. The walk lists the string keys it
+ *   writes. When it ends, one pass over that list finds the kept strings it
+ *   wrote before their change, and the others are written then.
+ * Each key is written once (Redis refuses files with duplicate keys). The
+ * cost is a list slot per string key and a Set entry per object, instead of
+ * a Set entry per key, and nothing at all for SAVE, which blocks writes.
+ *
+ * NOTE: memcached commands and the wake-up of a blocked BLMOVE change keys
+ * without `preserve`, so the file may hold their newer values. It still holds
+ * each key once and no key they add.
+ */
+import { type Value } from '../store/types';
+
+/** Writes one key to the snapshot; `expiresAt` is absolute Unix ms, or -1. */
+export type EntryWriter = (
+  walk: DatabaseWalk,
+  key: string,
+  value: Value,
+  expiresAt: number,
+) => void;
+
+/** Keys listed per block of the written-strings list. */
+const LIST_BLOCK = 8192;
+/**
+ * Blocks of the written-strings list, emptied and kept for the next walk:
+ * without them every background save would leave 8 bytes per string key as
+ * garbage for the old generation. The pool grows to fit the database with
+ * the most string keys and is never freed.
+ */
+const freeBlocks: string[][] = [];
+/** Keys handled between two calls of the stop check. */
+const CHECK_EVERY = 16;
+
+/** A string value as it was when a command first changed its key. */
+interface KeptString {
+  value: string;
+  expiresAt: number;
+  writtenByWalk: boolean;
+}
+
+/** The stage of a walk: listing keys, matching kept strings with the list, writing them, done. */
+type Phase = 'walking' | 'matching' | 'writing' | 'done';
+
+export class DatabaseWalk {
+  readonly index: number;
+  readonly data: Map<string, Value>;
+  readonly expires: Map<string, number>;
+  /** Whether RESIZEDB for this database is in the file yet. */
+  resizeWritten = false;
+  readonly #iterator: IterableIterator<[string, Value]>;
+  /** Whether writes may happen while the walk runs (a background save). */
+  readonly #tracked: boolean;
+  #phase: Phase = 'walking';
+  /** Keys the walk must skip: preserved, or added after the start. */
+  #skip = new Set<string>();
+  #keptStrings = new Map<string, KeptString>();
+  #writtenObjects = new Set<object>();
+  #writtenStrings: string[][] = [];
+  #writtenStringCount = 0;
+  /** Position in the written-strings list while matching, in `#stringsToWrite` while writing. */
+  #cursor = 0;
+  #stringsToWrite: [string, KeptString][] = [];
+
+  constructor(
+    index: number,
+    data: Map<string, Value>,
+    expires: Map<string, number>,
+    tracked: boolean,
+  ) {
+    this.index = index;
+    this.data = data;
+    this.expires = expires;
+    this.#iterator = data.entries();
+    this.#tracked = tracked;
+  }
+
+  /**
+   * Writes keys until `shouldStop` (called every few keys) returns true.
+   * Returns true when every key of this database is in the snapshot.
+   */
+  advance(write: EntryWriter, shouldStop: () => boolean): boolean {
+    if (this.#phase === 'walking' && !this.#walk(write, shouldStop)) return false;
+    if (this.#phase === 'matching' && !this.#matchKeptStrings(shouldStop)) return false;
+    if (this.#phase === 'writing' && !this.#writeKeptStrings(write, shouldStop)) return false;
+    return true;
+  }
+
+  /** Called before a command changes `key`: see the file comment. */
+  preserve(write: EntryWriter, key: string): void {
+    if (this.#phase !== 'walking' || this.#skip.has(key)) return;
+    const value = this.data.get(key);
+    if (value === undefined) return;
+    this.#skip.add(key);
+    const expiresAt = this.#expiryOf(key);
+    if (typeof value === 'string') {
+      this.#keptStrings.set(key, { value, expiresAt, writtenByWalk: false });
+    } else if (!this.#writtenObjects.has(value)) {
+      write(this, key, value, expiresAt);
+    }
+  }
+
+  /** Called when a key is added to `data`, so the walk skips it. */
+  keyAdded(key: string): void {
+    if (this.#phase === 'walking') this.#skip.add(key);
+  }
+
+  #walk(write: EntryWriter, shouldStop: () => boolean): boolean {
+    const iterator = this.#iterator;
+    for (let count = 1; ; count++) {
+      const step = iterator.next();
+      if (step.done) break;
+      const [key, value] = step.value;
+      if (this.#skip.size === 0 || !this.#skip.has(key)) {
+        if (this.#tracked) this.#recordWritten(key, value);
+        write(this, key, value, this.#expiryOf(key));
+      }
+      if (count % CHECK_EVERY === 0 && shouldStop()) return false;
+    }
+    // Every key is now written or kept, so later changes need no record.
+    this.#phase = this.#keptStrings.size > 0 ? 'matching' : 'done';
+    this.#skip = new Set();
+    this.#writtenObjects = new Set();
+    if (this.#phase === 'done') this.#releaseBlocks();
+    return true;
+  }
+
+  #recordWritten(key: string, value: Value): void {
+    if (typeof value !== 'string') {
+      this.#writtenObjects.add(value);
+      return;
+    }
+    const slot = this.#writtenStringCount % LIST_BLOCK;
+    if (slot === 0) this.#writtenStrings.push(freeBlocks.pop() ?? new Array<string>(LIST_BLOCK));
+    this.#writtenStrings[this.#writtenStrings.length - 1][slot] = key;
+    this.#writtenStringCount++;
+  }
+
+  /**
+   * Marks the kept strings that the walk wrote. It skips kept keys, so it
+   * wrote those before they changed, with the value they had at the start.
+   */
+  #matchKeptStrings(shouldStop: () => boolean): boolean {
+    const keptStrings = this.#keptStrings;
+    while (this.#cursor < this.#writtenStringCount) {
+      const start = this.#cursor;
+      const block = this.#writtenStrings[start / LIST_BLOCK];
+      const end = Math.min(start + LIST_BLOCK, this.#writtenStringCount);
+      for (let slot = 0; slot < end - start; slot++) {
+        const entry = keptStrings.get(block[slot]);
+        if (entry !== undefined) entry.writtenByWalk = true;
+      }
+      this.#cursor = end;
+      if (shouldStop()) return false;
+    }
+    this.#phase = 'writing';
+    this.#releaseBlocks();
+    this.#stringsToWrite = [...keptStrings];
+    this.#keptStrings = new Map();
+    this.#cursor = 0;
+    return true;
+  }
+
+  /** Writes the kept strings that the walk did not write before they changed. */
+  #writeKeptStrings(write: EntryWriter, shouldStop: () => boolean): boolean {
+    const list = this.#stringsToWrite;
+    while (this.#cursor < list.length) {
+      const [key, entry] = list[this.#cursor++];
+      if (!entry.writtenByWalk) write(this, key, entry.value, entry.expiresAt);
+      if (this.#cursor % CHECK_EVERY === 0 && shouldStop()) return false;
+    }
+    this.#phase = 'done';
+    this.#stringsToWrite = [];
+    return true;
+  }
+
+  #releaseBlocks(): void {
+    for (const block of this.#writtenStrings) {
+      // Emptied so that the pool does not keep deleted keys alive.
+      block.fill('');
+      freeBlocks.push(block);
+    }
+    this.#writtenStrings = [];
+  }
+
+  #expiryOf(key: string): number {
+    if (this.expires.size === 0) return -1;
+    return this.expires.get(key) ?? -1;
+  }
+}
