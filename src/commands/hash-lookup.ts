@@ -10,7 +10,7 @@ import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { notifyKeyspaceEvent } from '../engine/notify';
 import type { Server } from '../engine/server';
-import { rewriteJournalHooks } from '../persistence/aof';
+import { storedValueHooks } from '../persistence/plain';
 import type { Database } from '../store/database';
 import { HashValue } from '../store/hash';
 import { MAX_MAP_ENTRIES } from '../store/types';
@@ -105,10 +105,6 @@ class FieldExpirySweeper {
     this.#server = server;
   }
 
-  trackedHashes(): IterableIterator<[HashValue, TrackedHash]> {
-    return this.#tracked.entries();
-  }
-
   track(db: Database, key: string, hash: HashValue): void {
     this.#tracked.set(hash, { db, key });
     if (this.#timer === null) this.#schedule();
@@ -170,24 +166,12 @@ class FieldExpirySweeper {
 
 const sweepers = new WeakMap<Server, FieldExpirySweeper>();
 
-/**
- * Journals HPEXPIREAT for every field that has an expiry time, so that an
- * append-only rewrite, whose base snapshot cannot store them, keeps them.
- */
-function journalFieldExpiries(server: Server): void {
-  const sweeper = sweepers.get(server);
-  if (sweeper === undefined) return;
-  for (const [hash, place] of sweeper.trackedHashes()) {
-    if (!hash.hasVolatileFields() || place.db.data.get(place.key) !== hash) continue;
-    for (const [field] of hash.entries()) {
-      const when = hash.expireTime(field);
-      if (when === undefined) continue;
-      server.propagate(place.db.id, ['HPEXPIREAT', place.key, String(when), 'FIELDS', '1', field]);
-    }
+/** Lets the background sweep find the expired fields of hashes that loading or RESTORE stored. */
+storedValueHooks.push((server, db, key, value) => {
+  if (value instanceof HashValue && value.hasVolatileFields()) {
+    trackVolatileHash(server, db, key, value);
   }
-}
-
-rewriteJournalHooks.push(journalFieldExpiries);
+});
 
 /** Makes sure the background sweep visits a hash that has fields with an expiry time. */
 export function trackVolatileHash(

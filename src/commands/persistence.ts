@@ -5,7 +5,7 @@ import { CommandError, ERR } from '../engine/errors';
 import { signalKeyReady } from '../engine/blocking';
 import { notifyKeyspaceEvent } from '../engine/notify';
 import { crc64 } from '../persistence/crc64';
-import { fromPlain, toPlain } from '../persistence/plain';
+import { fromPlain, toPlain, valueStored } from '../persistence/plain';
 import { RdbDecoder, RdbFormatError } from '../persistence/rdb-decoder';
 import { RDB_VERSION, RdbEncoder } from '../persistence/rdb-encoder';
 import { MAX_READABLE_VERSION } from '../persistence/rdb-file';
@@ -149,6 +149,7 @@ function restore(client: Client, args: string[]): void {
   }
   db.set(key, value);
   if (expiresAt >= 0) db.setExpire(key, expiresAt);
+  valueStored(server, db, key, value);
   signalKeyReady(server, db, key);
   server.dirty++;
   const journal = ['RESTORE', key, expiresAt >= 0 ? String(expiresAt) : '0', args[3], 'REPLACE'];

@@ -16,7 +16,7 @@ import { execute, resolveCommand } from '../engine/dispatch';
 import type { Server } from '../engine/server';
 import { RespParser } from '../protocol/resp/parser';
 import { parseManifest, manifestName, type AofManifest } from './aof-manifest';
-import { fromPlain } from './plain';
+import { fromPlain, valueStored } from './plain';
 import { RdbFormatError } from './rdb-decoder';
 import { RdbReader } from './rdb-file';
 import { loadLibraries, SnapshotLoadError } from './snapshots';
@@ -116,8 +116,10 @@ function loadSnapshotBase(server: Server, file: Buffer, path: string): void {
       const db = server.databases[entry.dbIndex];
       if (db === undefined)
         throw new RdbFormatError('database index beyond databases', reader.offset);
-      db.set(entry.key, fromPlain(entry.value, server.config));
+      const value = fromPlain(entry.value, server.config);
+      db.set(entry.key, value);
       if (entry.expiresAt >= 0) db.setExpire(entry.key, entry.expiresAt);
+      valueStored(server, db, entry.key, value);
     }
     loadLibraries(server, reader, path);
   } catch (error) {

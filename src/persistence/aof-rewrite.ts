@@ -51,6 +51,9 @@ function emitCollectionCommands(key: string, value: Value, emit: EmitCommand): v
       return;
     case 'hash':
       emitBatches(['HMSET', key], plain.entries.flat(), 2, emit);
+      for (const [field, when] of plain.fieldExpiries ?? []) {
+        emit(['HPEXPIREAT', key, String(when), 'FIELDS', '1', field]);
+      }
       return;
     case 'set':
       emitBatches(['SADD', key], plain.members, 1, emit);

@@ -24,13 +24,6 @@ import { AofWriter } from './aof-writer';
 import { saveSnapshotInBackground, saveSnapshotSync, Snapshot } from './snapshot';
 import { startBackgroundSave } from './snapshots';
 
-/**
- * Hooks that journal, at the instant a rewrite switches files, state the base
- * snapshot cannot hold (hash field expiry times, which the RDB format lacks).
- * Their entries land at the start of the new increment file.
- */
-export const rewriteJournalHooks: ((server: Server) => void)[] = [];
-
 export class AppendOnlyLog {
   readonly #server: Server;
   readonly writer: AofWriter;
@@ -157,7 +150,6 @@ export class AppendOnlyLog {
         this.#writeManifest();
         snapshot = new Snapshot(server, preamble ? 'rdb' : 'commands');
         server.snapshot = snapshot;
-        for (const hook of rewriteJournalHooks) hook(server);
       });
       await saveSnapshotInBackground(server, join(this.#directory, base.name), snapshot as never);
       const old = [

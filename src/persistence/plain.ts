@@ -4,6 +4,8 @@
  * conversions here, next to its value class.
  */
 import type { Config } from '../config/config';
+import type { Server } from '../engine/server';
+import type { Database } from '../store/database';
 import { isString, type CollectionValue, type RedisType, type Value } from '../store/types';
 import type { PlainValue } from './rdb-values';
 
@@ -35,4 +37,15 @@ export function fromPlain(plain: PlainValue, config: Config): Value {
     return typeof plain.value === 'string' ? plain.value : plain.value.toString('latin1');
   }
   return codecFor(plain.type).fromPlain(plain, config);
+}
+
+/** A function told about each key that loading or RESTORE stored. */
+export type StoredValueHook = (server: Server, db: Database, key: string, value: Value) => void;
+
+/** Hooks run by `valueStored`; a type registers one when its values need follow-up. */
+export const storedValueHooks: StoredValueHook[] = [];
+
+/** Runs the stored-value hooks after a snapshot, base file or RESTORE stored `key`. */
+export function valueStored(server: Server, db: Database, key: string, value: Value): void {
+  for (const hook of storedValueHooks) hook(server, db, key, value);
 }

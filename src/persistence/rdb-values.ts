@@ -6,18 +6,26 @@
  * Written forms, all of which Redis 7.0 loads: strings as strings, lists as
  * quicklist 2 with listpack nodes, hashes, sets and sorted sets in their
  * plain forms (HASH, SET, ZSET_2), streams as STREAM_LISTPACKS_2. Every
- * form Redis 7 writes can be read.
+ * form Redis 7 writes can be read. The exception: a hash with field expiry
+ * times is written as Redis 7.4's HASH_METADATA, which Redis 7.0 rejects.
  */
 import { RdbDecoder, readIntset, readListpack, readZiplist } from './rdb-decoder';
 import { RdbEncoder, TYPE } from './rdb-encoder';
 import { decodeStream, encodeStream } from './rdb-stream';
 import type { PlainStream } from './plain-stream';
 import { toDouble } from '../commands/arguments';
+import {
+  decodeHashWithExpiries,
+  encodeHashWithExpiries,
+  HASH_TTL_TYPE,
+  isHashTtlType,
+  type HashWithExpiries,
+} from './rdb-hash-ttl';
 
 export type PlainValue =
   | { type: 'string'; value: string | Buffer }
   | { type: 'list'; elements: string[] }
-  | { type: 'hash'; entries: [string, string][] }
+  | HashWithExpiries
   | { type: 'set'; members: string[] }
   | { type: 'zset'; entries: [string, number][] }
   | PlainStream;
@@ -27,6 +35,12 @@ const LIST_NODE_ENTRIES = 128;
 const QUICKLIST_NODE_PACKED = 2;
 const QUICKLIST_NODE_PLAIN = 1;
 
+function hasFieldExpiries(
+  value: HashWithExpiries,
+): value is HashWithExpiries & { fieldExpiries: Map<string, number> } {
+  return value.fieldExpiries !== undefined && value.fieldExpiries.size > 0;
+}
+
 /** Returns the RDB type byte a value is written with. */
 export function typeByteOf(value: PlainValue): number {
   switch (value.type) {
@@ -35,7 +49,7 @@ export function typeByteOf(value: PlainValue): number {
     case 'list':
       return TYPE.listQuicklist2;
     case 'hash':
-      return TYPE.hash;
+      return hasFieldExpiries(value) ? HASH_TTL_TYPE.metadata : TYPE.hash;
     case 'set':
       return TYPE.set;
     case 'zset':
@@ -61,6 +75,10 @@ export function encodePayload(encoder: RdbEncoder, value: PlainValue): void {
       encodeList(encoder, value.elements);
       return;
     case 'hash':
+      if (hasFieldExpiries(value)) {
+        encodeHashWithExpiries(encoder, value.entries, value.fieldExpiries);
+        return;
+      }
       encoder.length(value.entries.length);
       for (const [field, fieldValue] of value.entries) {
         encoder.string(field);
@@ -175,6 +193,7 @@ export function decodeValue(d: RdbDecoder, type: number): PlainValue {
     case TYPE.streamListpacks3:
       return decodeStream(d, type);
     default:
+      if (isHashTtlType(type)) return decodeHashWithExpiries(d, type);
       return d.fail(`unsupported value type ${type}`);
   }
 }

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { Server } from '../engine/server';
 import { EncryptionError, readStoredFile } from './encryption';
-import { fromPlain } from './plain';
+import { fromPlain, valueStored } from './plain';
 import { RdbFormatError } from './rdb-decoder';
 import { RdbReader } from './rdb-file';
 import { CommandError } from '../engine/errors';
@@ -102,8 +102,10 @@ function loadSlice(server: Server, reader: RdbReader, deadline: number): boolean
       throw new RdbFormatError(`database ${entry.dbIndex} is beyond 'databases'`, reader.offset);
     }
     if (entry.expiresAt < 0 || entry.expiresAt > now) {
-      db.set(entry.key, fromPlain(entry.value, server.config));
+      const value = fromPlain(entry.value, server.config);
+      db.set(entry.key, value);
       if (entry.expiresAt >= 0) db.setExpire(entry.key, entry.expiresAt);
+      valueStored(server, db, entry.key, value);
       server.persistence.loadingLoadedKeys++;
     }
     if (count % 128 === 0 && performance.now() > deadline) return false;

@@ -259,19 +259,29 @@ export function hashFromEntries(entries: Iterable<HashEntry>, limits: HashLimits
   return hash;
 }
 
-/*
- * NOTE: snapshots, DUMP and append-only rewrites store no field expiry
- * times, because the Redis 7.0 file format has no place for them. Fields
- * that were set to expire are saved without an expiry time, so after a
- * restart or RESTORE they no longer expire.
+/**
+ * Converts hashes for snapshots, DUMP and rewrites, with the expiry times of
+ * fields that have one. Fields already expired are left out on saving and
+ * kept on loading, where the next access or the background sweep removes them.
  */
 registerPlainCodec('hash', {
-  toPlain: (value): PlainValue => ({
-    type: 'hash',
-    entries: Array.from((value as HashValue).entries()),
-  }),
+  toPlain: (value): PlainValue => {
+    const hash = value as HashValue;
+    const entries = Array.from(hash.entries());
+    if (!hash.hasVolatileFields()) return { type: 'hash', entries };
+    const fieldExpiries = new Map<string, number>();
+    for (const [field] of entries) {
+      const when = hash.expireTime(field);
+      if (when !== undefined && when >= 0) fieldExpiries.set(field, when);
+    }
+    return { type: 'hash', entries, fieldExpiries };
+  },
   fromPlain: (plain, config) => {
     if (plain.type !== 'hash') throw new Error(`expected a hash, got ${plain.type}`);
-    return hashFromEntries(plain.entries, hashLimits(config));
+    const hash = hashFromEntries(plain.entries, hashLimits(config));
+    for (const [field, when] of plain.fieldExpiries ?? []) {
+      if (hash.has(field)) hash.setExpireTime(field, when);
+    }
+    return hash;
   },
 });
