@@ -34,8 +34,8 @@ const BUFFER_BYTES = CHUNK_BYTES + 256 * 1024;
 const SLICE_MS = 1;
 
 /**
- * What a snapshot file holds: an RDB file, or the commands that rebuild
- * each key (an append-only base file with `aof-use-rdb-preamble no`).
+ * The format of a snapshot file: RDB, or the commands that rebuild each key
+ * (an append-only base file with `aof-use-rdb-preamble no`).
  */
 export type SnapshotFormat = 'rdb' | 'commands';
 
