@@ -18,6 +18,12 @@ import type { RdbEncoder } from './rdb-encoder';
 import { ListpackCursor, ListpackWriter } from './rdb-stream-listpack';
 import type { PlainStreamEntry, PlainStreamId } from './plain-stream';
 
+/*
+ * NOTE: saved nodes always follow Redis's default limits below, not the
+ * stream-node-max-bytes and stream-node-max-entries settings in force. Only
+ * the node count (XINFO's radix-tree-keys after a load) shows the difference.
+ */
+
 /** Redis's default stream-node-max-bytes: a node takes no entry that would bring it this far. */
 export const STREAM_NODE_MAX_BYTES = 4096;
 /** Redis's default stream-node-max-entries. */
