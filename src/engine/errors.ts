@@ -229,9 +229,15 @@ export const ERR = {
 const MAX_QUOTED_NAME = 128;
 const MAX_QUOTED_ARGS = 128;
 
-/** Keeps a client-supplied text short and on one line inside an error reply. */
+/**
+ * Keeps a client-supplied text short and on one line inside an error reply.
+ * Redis formats such texts with %s, which ends at the first NUL byte, so the
+ * text is cut there too.
+ */
 export function quoteForError(text: string, max = MAX_QUOTED_NAME): string {
-  const cut = text.length > max ? text.slice(0, max) : text;
+  const nul = text.indexOf('\0');
+  const end = nul >= 0 && nul < max ? nul : max;
+  const cut = text.length > end ? text.slice(0, end) : text;
   return cut.replace(/[\r\n]/g, ' ');
 }
 
