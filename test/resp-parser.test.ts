@@ -168,6 +168,35 @@ describe('RESP parser', () => {
     );
   });
 
+  it('returns repeated command names as sent', () => {
+    const names = ['SET', 'set', 'GET', 'SETEX', 'SE', '', 'S\xffT', 'S\x00T', 'MGET', 'HSET'];
+    const longNames = ['X'.repeat(32), 'X'.repeat(33), `${'X'.repeat(32)}Y`];
+    const name = fc.constantFrom(...names, ...longNames);
+    const rest = fc.array(fc.string({ unit: 'binary-ascii', maxLength: 8 }), { maxLength: 3 });
+    const request = fc.tuple(name, rest).map(([first, others]) => [first, ...others]);
+    fc.assert(
+      fc.property(
+        fc.array(request, { minLength: 1, maxLength: 30 }),
+        fc.nat(40),
+        (requests, split) => {
+          const outcome = parse(Buffer.concat(requests.map(encode)), split + 1);
+          assert.equal(outcome.error, null);
+          assert.deepEqual(outcome.requests, requests);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('parses requests with many arguments', () => {
+    for (const count of [64, 65, 300]) {
+      const request = Array.from({ length: count }, (_, index) => `a${index}`);
+      const outcome = parseBothWays(Buffer.concat([encode(request), encode(['PING'])]));
+      assert.equal(outcome.error, null);
+      assert.deepEqual(outcome.requests, [request, ['PING']]);
+    }
+  });
+
   it('never throws on hostile input and always ends in requests or one error', () => {
     const hostile = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),

@@ -25,6 +25,16 @@ export const UNAUTHENTICATED_LIMITS: ParserLimits = {
 const MAX_STRING_LENGTH = 0x1fffffe8;
 
 const PROTOCOL = 'ERR Protocol error: ';
+/** Command names up to this length are kept for reuse by the next requests. */
+const MAX_REUSED_NAME = 32;
+/** How many recent command names each parser keeps. */
+const REUSED_NAMES = 4;
+/**
+ * Requests with up to this many arguments get an array of their size at once.
+ * Longer ones get an array that grows as arguments arrive, so that a large
+ * announced count allocates nothing up front.
+ */
+const MAX_PRESIZED_ARGUMENTS = 64;
 const EMPTY = Buffer.alloc(0);
 const LF = 0x0a;
 const CR = 0x0d;
@@ -47,8 +57,16 @@ export class RespParser {
   #want = 0;
 
   #args: string[] | null = null;
+  #argCount = 0;
   #argsLeft = 0;
   #bulkLength = -1;
+  /**
+   * Recent command names. A request whose name has the same bytes gets the
+   * same string back, which saves building a string per request and lets
+   * lookups use the hash the string already carries.
+   */
+  #names: string[] = [];
+  #nextName = 0;
 
   constructor(limits: ParserLimits) {
     this.limits = limits;
@@ -165,7 +183,8 @@ export class RespParser {
       );
     }
     if (count <= 0) return [];
-    this.#args = [];
+    this.#args = count <= MAX_PRESIZED_ARGUMENTS ? new Array<string>(count) : [];
+    this.#argCount = 0;
     this.#argsLeft = count;
     this.#bulkLength = -1;
     return this.#continueMultibulk();
@@ -196,9 +215,10 @@ export class RespParser {
       const needed = this.#bulkLength + 2;
       if (this.#buf.length - this.#pos < needed) return this.#needMore(needed);
       const start = this.#pos;
-      const value = this.#buf.latin1Slice(start, start + this.#bulkLength);
+      const end = start + this.#bulkLength;
+      const index = this.#argCount++;
+      args[index] = index === 0 ? this.#commandName(start, end) : this.#buf.latin1Slice(start, end);
       this.#pos += needed;
-      args.push(value);
       this.#argsLeft--;
       this.#bulkLength = -1;
     }
@@ -230,9 +250,32 @@ export class RespParser {
     return value;
   }
 
+  /** Returns the command name between `start` and `end`, reusing a recent string when equal. */
+  #commandName(start: number, end: number): string {
+    const names = this.#names;
+    for (let i = 0; i < names.length; i++) {
+      if (sameBytes(names[i], this.#buf, start, end)) return names[i];
+    }
+    const name = this.#buf.latin1Slice(start, end);
+    if (end - start <= MAX_REUSED_NAME) {
+      names[this.#nextName] = name;
+      this.#nextName = (this.#nextName + 1) % REUSED_NAMES;
+    }
+    return name;
+  }
+
   #maxBulk(): number {
     return Math.min(this.limits.maxBulkLength, MAX_STRING_LENGTH);
   }
+}
+
+/** Checks whether a byte string has exactly the bytes of `buf` from `start` to `end`. */
+function sameBytes(text: string, buf: Buffer, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) !== buf[start + i]) return false;
+  }
+  return true;
 }
 
 /**
