@@ -20,9 +20,13 @@ export interface Observers {
 }
 
 const observersByServer = new WeakMap<Server, Observers>();
+/** The server of the last call, whose observers are returned without a WeakMap lookup. */
+let lastServer: Server | null = null;
+let lastObservers: Observers | null = null;
 
 /** Returns the observers of a server, creating them on first use. */
 export function observersOf(server: Server): Observers {
+  if (server === lastServer) return lastObservers as Observers;
   let observers = observersByServer.get(server);
   if (observers === undefined) {
     const monitor = new MonitorFeed();
@@ -30,6 +34,8 @@ export function observersOf(server: Server): Observers {
     observers = { slowlog: new Slowlog(server), latency: new LatencyRecords(server), monitor };
     observersByServer.set(server, observers);
   }
+  lastServer = server;
+  lastObservers = observers;
   return observers;
 }
 
