@@ -31,6 +31,39 @@ const SUBSCRIBED_ALLOWED = new Set([
   'reset',
 ]);
 
+/** Maximum number of command name spellings remembered per command table. */
+const MAX_SPELLINGS = 1024;
+
+type CommandTable = Map<string, RegisteredCommand>;
+
+/**
+ * Table rows by the exact spelling clients sent (`SET`, `set`, `Set`), per
+ * command table, so that a request's name is looked up without lowercasing
+ * it first. The table must not change once requests are served, which holds
+ * because renames happen only at start-up.
+ */
+const rowsBySpelling = new WeakMap<CommandTable, CommandTable>();
+let lastTable: CommandTable | null = null;
+let lastSpellings: CommandTable = new Map();
+
+/** Returns the table row for a command name as sent, in any letter case. */
+function findRow(table: CommandTable, name: string): RegisteredCommand | undefined {
+  if (table !== lastTable) {
+    let spellings = rowsBySpelling.get(table);
+    if (spellings === undefined) {
+      spellings = new Map();
+      rowsBySpelling.set(table, spellings);
+    }
+    lastTable = table;
+    lastSpellings = spellings;
+  }
+  const known = lastSpellings.get(name);
+  if (known !== undefined) return known;
+  const spec = table.get(name.toLowerCase());
+  if (spec !== undefined && lastSpellings.size < MAX_SPELLINGS) lastSpellings.set(name, spec);
+  return spec;
+}
+
 /**
  * Finds the table row for a request, resolving `CONFIG GET`-style
  * subcommands. Returns an error text when there is none or the argument count
@@ -38,7 +71,7 @@ const SUBSCRIBED_ALLOWED = new Set([
  */
 export function resolveCommand(client: Client, args: string[]): RegisteredCommand | string {
   const name = args[0];
-  const spec = client.server.commands.get(name.toLowerCase());
+  const spec = findRow(client.server.commands, name);
   if (spec === undefined) return unknownCommand(name, args);
   if (!arityMatches(spec.arity, args.length)) return wrongArity(spec.name);
   // A container called alone (COMMAND) runs its own handler, as in Redis.
