@@ -98,28 +98,51 @@ export class RdbDecoder {
   stringBuffer(): Buffer {
     const read = this.#lengthOrEncoding();
     if (!read.encoded) return Buffer.from(this.bytes(read.value));
-    switch (read.value) {
+    if (read.value === STRING_ENCODING.lzf) return this.#lzfString();
+    return Buffer.from(String(this.#integerString(read.value)), 'latin1');
+  }
+
+  /** Reads a string as a byte string (latin1), with no Buffer made on the way. */
+  string(): string {
+    const read = this.#lengthOrEncoding();
+    if (read.encoded) {
+      if (read.value === STRING_ENCODING.lzf) return this.#lzfString().latin1Slice();
+      return String(this.#integerString(read.value));
+    }
+    this.#need(read.value);
+    const start = this.offset;
+    this.offset += read.value;
+    return this.buffer.latin1Slice(start, this.offset);
+  }
+
+  /** Reads the value of a string stored as an integer, after its encoding byte. */
+  #integerString(encoding: number): number {
+    const buffer = this.buffer;
+    const at = this.offset;
+    switch (encoding) {
       case STRING_ENCODING.int8:
-        return Buffer.from(String(this.bytes(1).readInt8(0)));
+        this.#need(1);
+        this.offset += 1;
+        return buffer.readInt8(at);
       case STRING_ENCODING.int16:
-        return Buffer.from(String(this.bytes(2).readInt16LE(0)));
+        this.#need(2);
+        this.offset += 2;
+        return buffer.readInt16LE(at);
       case STRING_ENCODING.int32:
-        return Buffer.from(String(this.bytes(4).readInt32LE(0)));
-      case STRING_ENCODING.lzf: {
-        const compressedLength = this.length();
-        const length = this.length();
-        const output = lzfDecompress(this.bytes(compressedLength), length);
-        if (output === null) this.fail('corrupt LZF-compressed string');
-        return output;
-      }
+        this.#need(4);
+        this.offset += 4;
+        return buffer.readInt32LE(at);
       default:
-        return this.fail(`unknown string encoding ${read.value}`);
+        return this.fail(`unknown string encoding ${encoding}`);
     }
   }
 
-  /** Reads a string as a byte string (latin1). */
-  string(): string {
-    return this.stringBuffer().toString('latin1');
+  #lzfString(): Buffer {
+    const compressedLength = this.length();
+    const length = this.length();
+    const output = lzfDecompress(this.bytes(compressedLength), length);
+    if (output === null) this.fail('corrupt LZF-compressed string');
+    return output;
   }
 
   binaryDouble(): number {
