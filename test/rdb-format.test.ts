@@ -152,6 +152,19 @@ describe('LZF', () => {
     assert.deepEqual(lzfDecompress(compressed, input.length), input);
   });
 
+  test('earlier inputs do not leak into later ones', () => {
+    const inputs = [0, 1, 2, 3].map((seed) =>
+      Buffer.from(`${seed}:abcdefgh`.repeat(40 + seed), 'latin1'),
+    );
+    const first = inputs.map((input) => lzfCompress(input));
+    for (const [i, input] of inputs.entries()) {
+      const again = lzfCompress(input);
+      assert.ok(again !== null);
+      assert.deepEqual(again, first[i]);
+      assert.deepEqual(lzfDecompress(again, input.length), input);
+    }
+  });
+
   test('rejects a back reference before the start', () => {
     assert.equal(lzfDecompress(Buffer.from([0x20, 0x10]), 4), null);
   });

@@ -42,20 +42,40 @@ export function lzfDecompress(input: Uint8Array, outputLength: number): Buffer |
 }
 
 /**
+ * Last input position seen per 3-byte hash, shared by every call so that a
+ * save does not allocate and clear a table per string. Each call stores
+ * positions offset by its own base, above every earlier call's, so entries
+ * below the base are from earlier inputs and count as empty.
+ */
+const positions = new Int32Array(1 << HASH_BITS);
+let nextBase = 1;
+
+/** Returns the base for a call compressing `length` bytes. */
+function claimPositions(length: number): number {
+  if (nextBase + length >= 0x7fffffff) {
+    positions.fill(0);
+    nextBase = 1;
+  }
+  const base = nextBase;
+  nextBase += length + 1;
+  return base;
+}
+
+/**
  * Compresses `input`; returns null when the result would not be smaller,
  * in which case callers store the bytes as they are.
  */
 export function lzfCompress(input: Uint8Array): Buffer | null {
   if (input.length < 4) return null;
   const output = Buffer.allocUnsafe(input.length + 2);
-  const table = new Int32Array(1 << HASH_BITS).fill(-1);
+  const base = claimPositions(input.length);
   // A control byte is reserved at `controlAt` before each literal run.
   let controlAt = 0;
   let literalLength = 0;
   let op = 1;
   let ip = 0;
   while (ip < input.length) {
-    const match = ip < input.length - 2 ? findMatch(input, ip, table) : null;
+    const match = ip < input.length - 2 ? findMatch(input, ip, base) : null;
     if (match === null) {
       if (op >= output.length) return null;
       output[op++] = input[ip++];
@@ -83,13 +103,14 @@ export function lzfCompress(input: Uint8Array): Buffer | null {
 function findMatch(
   input: Uint8Array,
   ip: number,
-  table: Int32Array,
+  base: number,
 ): { length: number; distance: number } | null {
   const hash = Math.imul((input[ip] << 16) | (input[ip + 1] << 8) | input[ip + 2], 2654435761);
   const slot = hash >>> (32 - HASH_BITS);
-  const ref = table[slot];
-  table[slot] = ip;
-  if (ref < 0) return null;
+  const stored = positions[slot];
+  positions[slot] = base + ip;
+  if (stored < base) return null;
+  const ref = stored - base;
   const distance = ip - ref - 1;
   if (distance >= MAX_DISTANCE) return null;
   const maxLength = Math.min(MAX_MATCH, input.length - ip);
