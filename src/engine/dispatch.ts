@@ -278,10 +278,13 @@ function handleFailure(client: Client, spec: RegisteredCommand, error: unknown):
 
 function afterWrite(client: Client, spec: RegisteredCommand, args: string[]): void {
   const server = client.server;
-  const indexes = spec.writtenKeys ? spec.writtenKeys(args) : keyIndexes(spec, args);
-  for (const index of indexes) client.db.recount(args[index]);
-  if (server.watchers.size > 0) {
-    for (const index of indexes) server.keyModified(client.db, args[index]);
+  const db = client.db;
+  if (db.hasMutableValues || server.watchers.size > 0) {
+    const indexes = spec.writtenKeys ? spec.writtenKeys(args) : keyIndexes(spec, args);
+    for (const index of indexes) db.recount(args[index]);
+    if (server.watchers.size > 0) {
+      for (const index of indexes) server.keyModified(db, args[index]);
+    }
   }
   if (server.journal.length === 0) return;
   if (client.propagateAs === null) {

@@ -109,6 +109,14 @@ export class Database {
     this.#charges.set(key, bytes);
   }
 
+  /**
+   * Whether any value here may change in place (a collection or a Buffer).
+   * While none does, `recount` has nothing to do for any key.
+   */
+  get hasMutableValues(): boolean {
+    return this.#charges.size > 0;
+  }
+
   /** Records an access to a key, for OBJECT IDLETIME and FREQ and for eviction. */
   touch(key: string): void {
     const access = this.access;
