@@ -56,6 +56,7 @@ export class Client {
   user = 'default';
   authenticated: boolean;
   readonly createdAt = Date.now();
+  /** When the client's latest requests arrived (Unix ms), for CLIENT LIST idle and `timeout`. */
   lastInteraction = Date.now();
   lastCommand = 'NULL';
   transaction: Transaction | null = null;

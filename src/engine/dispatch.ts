@@ -98,7 +98,6 @@ function reject(client: Client, text: string, spec?: RegisteredCommand): void {
 export function dispatch(client: Client, args: string[]): void {
   const server = client.server;
   server.stats.totalCommands++;
-  client.lastInteraction = Date.now();
   const spec = resolveCommand(client, args);
   if (typeof spec === 'string') {
     reject(client, spec);
@@ -143,7 +142,7 @@ function gateRefusal(client: Client, spec: RegisteredCommand, args: string[]): s
     if (spec.name === 'shutdown') busy.abandon();
   }
   if (server.security.rateLimits.active && !client.internal) {
-    return server.security.rateLimits.check(client, client.lastInteraction);
+    return server.security.rateLimits.check(client, Date.now());
   }
   return null;
 }

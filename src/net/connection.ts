@@ -92,6 +92,8 @@ export class Connection implements Transport {
   }
 
   #onData(chunk: Buffer): void {
+    // As in Redis, the client's last interaction is when its requests arrived.
+    this.client.lastInteraction = Date.now();
     this.#server.stats.netInputBytes += chunk.length;
     this.#parser.feed(chunk);
     this.#process();
