@@ -76,6 +76,21 @@ describe('MULTI and EXEC', { skip }, () => {
       ['EXEC'],
     ]));
 
+  test('EXEC with arguments aborts the transaction', () =>
+    same([
+      ['WATCH', 'k'],
+      ['MULTI'],
+      ['SET', 'k', 'v'],
+      ['EXEC', 'extra'],
+      ['EXEC'],
+      ['EXISTS', 'k'],
+      ['EXEC', 'extra'],
+      ['SET', 'k', 'other'],
+      ['MULTI'],
+      ['GET', 'k'],
+      ['EXEC'],
+    ]));
+
   test('runtime errors stay per command', () =>
     same([
       ['SET', 'text', 'abc'],
@@ -180,6 +195,26 @@ describe('ACL rules changed before EXEC', { skip }, () => {
   ];
 
   test('denied commands get NOPERM', () => sameWithTwoClients(changed));
+
+  test('denied EXEC aborts the transaction', () =>
+    sameWithTwoClients([
+      [2, ['ACL', 'SETUSER', 'execer', 'reset', 'on', '>pw', '~*', '+@all']],
+      [1, ['AUTH', 'execer', 'pw']],
+      [1, ['WATCH', 'w']],
+      [1, ['MULTI']],
+      [1, ['SET', 'k', 'v']],
+      [2, ['ACL', 'SETUSER', 'execer', '-exec']],
+      [1, ['EXEC']],
+      [1, ['DISCARD']],
+      [1, ['EXEC']],
+      [2, ['EXISTS', 'k']],
+      [2, ['ACL', 'SETUSER', 'execer', '+exec']],
+      [2, ['SET', 'w', 'changed']],
+      [1, ['MULTI']],
+      [1, ['GET', 'w']],
+      [1, ['EXEC']],
+      [2, ['ACL', 'DELUSER', 'execer']],
+    ]));
 
   test('ACL LOG records the multi context', async () => {
     await twoClients(damselfly.port, [[2, ['ACL', 'LOG', 'RESET']], ...changed]);

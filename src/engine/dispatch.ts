@@ -4,6 +4,7 @@ import { evictorOf, touchKeys } from '../store/eviction';
 import { anyPause, clientPauseOf, type ClientPause } from './client-pause';
 import type { Server } from './server';
 import { auditCommand } from '../security/command-audit';
+import { unwatchAll } from '../commands/transaction';
 import type { Client } from './client';
 import { arityMatches, keyIndexes, type RegisteredCommand } from './command';
 import {
@@ -84,9 +85,27 @@ export function resolveCommand(client: Client, args: string[]): RegisteredComman
 
 function reject(client: Client, text: string, spec?: RegisteredCommand): void {
   if (spec !== undefined) spec.stats.rejectedCalls++;
+  if (spec?.name === 'exec') {
+    rejectExec(client, text);
+    return;
+  }
   if (client.transaction !== null) client.transaction.failed = true;
   client.server.countError(text);
   client.reply.error(text);
+}
+
+/**
+ * Rejects EXEC itself (wrong arity, ACL, memory, ...) as Redis does. The
+ * transaction and the watched keys are discarded, in MULTI or not, and the
+ * reply is EXECABORT with the rejection as its reason.
+ */
+function rejectExec(client: Client, text: string): void {
+  client.transaction = null;
+  unwatchAll(client);
+  const reason = text.startsWith('ERR ') ? text.slice('ERR '.length) : text;
+  const abort = ERR.execAbortBecause(reason);
+  client.server.countError(abort);
+  client.reply.error(abort);
 }
 
 /**
@@ -100,7 +119,9 @@ export function dispatch(client: Client, args: string[]): void {
   server.stats.totalCommands++;
   const spec = resolveCommand(client, args);
   if (typeof spec === 'string') {
-    reject(client, spec);
+    // EXEC with extra arguments still aborts the transaction, so its row goes along.
+    const exec = args[0].toLowerCase() === 'exec' ? server.commands.get('exec') : undefined;
+    reject(client, spec, exec);
     return;
   }
   client.lastCommand = spec.name;

@@ -73,6 +73,7 @@ export const ERR = {
   execWithoutMulti: 'ERR EXEC without MULTI',
   discardWithoutMulti: 'ERR DISCARD without MULTI',
   execAbort: 'EXECABORT Transaction discarded because of previous errors.',
+  execAbortBecause: (reason: string) => `EXECABORT Transaction discarded because of: ${reason}`,
   notAllowedInMulti: 'ERR Command not allowed inside a transaction',
   watchInMulti: 'ERR WATCH inside MULTI is not allowed',
   internal: 'ERR internal error',
