@@ -2,19 +2,29 @@
 /**
  * A load driver for the Memcached text protocol: many connections, each
  * keeping `--pipeline` requests in flight, for a fixed time. It prints the
- * requests completed per second. Works against memcached and Damselfly's
- * memcached port alike, so their figures can be compared.
+ * requests completed per second and the client's CPU time per request.
+ * Works against memcached and Damselfly's memcached port alike, so their
+ * figures can be compared.
  *
  *   node bench/memcache-load.js --port 11211 --connections 50 --op get --seconds 10
  *
  * Options: --host (127.0.0.1 only makes sense), --port, --connections,
  * --pipeline (requests in flight per connection), --op (get, set or mixed:
- * 9 gets to 1 set), --keys (key space), --value-size (bytes), --seconds,
- * --threads (worker threads sharing the connections).
+ * 9 gets to 1 set), --multiget (keys per get request), --keys (key space),
+ * --value-size (bytes), --seconds (measured time), --warmup (seconds of load
+ * before the measured time), --threads (worker threads sharing the
+ * connections), --server-pid (a process whose CPU time per request, from
+ * /proc/PID/stat, is printed too; Linux only).
+ *
+ * Requests are built once before the run and replies are counted by
+ * scanning bytes, so that the driver spends little CPU time per request:
+ * it shares the machine's cores with the server it measures.
  */
 'use strict';
 
+const fs = require('node:fs');
 const net = require('node:net');
+const { execFileSync } = require('node:child_process');
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
 
 const DEFAULTS = {
@@ -23,11 +33,22 @@ const DEFAULTS = {
   connections: 50,
   pipeline: 1,
   op: 'get',
+  multiget: 1,
   keys: 10000,
   'value-size': 32,
   seconds: 10,
+  warmup: 1,
   threads: 1,
+  'server-pid': 0,
 };
+
+/** Seconds the preload and the end of the run may take before the driver gives up. */
+const GRACE_SECONDS = 30;
+const LF = 0x0a;
+const CR = 0x0d;
+const LETTER_D = 0x44;
+/** Keys are visited with this stride, so that consecutive requests use different keys. */
+const KEY_STRIDE = 7919;
 
 function parseOptions(argv) {
   const options = { ...DEFAULTS };
@@ -42,119 +63,225 @@ function parseOptions(argv) {
   if (!['get', 'set', 'mixed'].includes(options.op)) {
     throw new Error(`invalid --op ${options.op}: expected get, set or mixed`);
   }
+  if (!(options.multiget >= 1 && options.multiget <= options.keys)) {
+    throw new Error(`invalid --multiget ${options.multiget}: expected 1 to --keys`);
+  }
   return options;
 }
 
-/** Fills the key space so that gets hit. */
-async function preload(options) {
+/** Builds the request bytes for every key: a set, and a get of `multiget` keys from it on. */
+function buildRequests(options) {
+  const value = 'x'.repeat(options['value-size']);
+  const sets = [];
+  const gets = [];
+  for (let i = 0; i < options.keys; i++) {
+    sets.push(Buffer.from(`set key:${i} 0 0 ${value.length}\r\n${value}\r\n`, 'latin1'));
+    const names = [];
+    for (let k = 0; k < options.multiget; k++) {
+      names.push(`key:${(i + k * KEY_STRIDE) % options.keys}`);
+    }
+    gets.push(Buffer.from(`get ${names.join(' ')}\r\n`, 'latin1'));
+  }
+  return { sets, gets };
+}
+
+/**
+ * Counts complete replies in the bytes of one connection. Every reply the
+ * driver expects ends with a line ending in `D` (END, STORED, NOT_STORED),
+ * and no other line does, because keys end with a digit and values are all
+ * `x`. Any reply containing ERROR stops the run.
+ */
+class ReplyCounter {
+  #last = 0;
+  #beforeLast = 0;
+
+  /** Returns the number of replies that end in `chunk`. */
+  count(chunk) {
+    if (chunk.includes('ERROR')) {
+      throw new Error(`error reply: ${chunk.toString('latin1').trim().slice(0, 200)}`);
+    }
+    let replies = 0;
+    let index = chunk.indexOf(LF);
+    while (index >= 0) {
+      if (
+        this.#byteBefore(chunk, index, 1) === CR &&
+        this.#byteBefore(chunk, index, 2) === LETTER_D
+      ) {
+        replies++;
+      }
+      index = chunk.indexOf(LF, index + 1);
+    }
+    const size = chunk.length;
+    this.#beforeLast = size >= 2 ? chunk[size - 2] : this.#last;
+    this.#last = chunk[size - 1];
+    return replies;
+  }
+
+  /** Returns the byte `distance` (1 or 2) places before `chunk[index]`, from the last chunk if needed. */
+  #byteBefore(chunk, index, distance) {
+    const position = index - distance;
+    if (position >= 0) return chunk[position];
+    return position === -1 ? this.#last : this.#beforeLast;
+  }
+}
+
+function connect(options) {
   const socket = net.connect(options.port, options.host);
-  await new Promise((resolve, reject) => {
-    socket.once('connect', resolve);
+  socket.setNoDelay(true);
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
     socket.once('error', reject);
   });
-  const value = 'x'.repeat(options['value-size']);
+}
+
+/** Fills the key space so that gets hit. */
+async function preload(options, requests) {
+  const socket = await connect(options);
+  const counter = new ReplyCounter();
   let replies = 0;
-  let text = '';
-  const done = new Promise((resolve) => {
+  const done = new Promise((resolve, reject) => {
+    socket.on('error', reject);
     socket.on('data', (chunk) => {
-      text += chunk.toString('latin1');
-      let index;
-      while ((index = text.indexOf('\r\n')) >= 0) {
-        text = text.slice(index + 2);
-        replies++;
+      try {
+        replies += counter.count(chunk);
+      } catch (error) {
+        reject(error);
       }
       if (replies === options.keys) resolve();
     });
   });
-  let batch = '';
-  for (let i = 0; i < options.keys; i++) {
-    batch += `set key:${i} 0 0 ${value.length}\r\n${value}\r\n`;
-    if (batch.length > 65536) {
-      socket.write(batch);
-      batch = '';
-    }
-  }
-  socket.write(batch);
+  socket.write(Buffer.concat(requests.sets));
   await done;
   socket.destroy();
 }
 
-/** Runs this thread's connections until the deadline; resolves with the replies counted. */
-function runConnections(options, count, deadline) {
-  const value = 'x'.repeat(options['value-size']);
-  const setTail = ` 0 0 ${value.length}\r\n${value}\r\n`;
+/**
+ * Runs this thread's connections until the deadline. The number of replies
+ * so far is kept in `counts[slot]`, where the main thread reads it.
+ */
+function runConnections({ options, count, deadline, counts, slot }) {
+  const requests = buildRequests(options);
   let completed = 0;
-  let counter = Math.floor(Math.random() * options.keys);
+  let cursor = Math.floor(Math.random() * options.keys);
 
   function nextRequest() {
-    counter = (counter + 7919) % options.keys;
-    const isSet = options.op === 'set' || (options.op === 'mixed' && counter % 10 === 0);
-    return isSet ? `set key:${counter}${setTail}` : `get key:${counter}\r\n`;
+    cursor = (cursor + KEY_STRIDE) % options.keys;
+    const isSet = options.op === 'set' || (options.op === 'mixed' && cursor % 10 === 0);
+    return isSet ? requests.sets[cursor] : requests.gets[cursor];
   }
 
-  function startConnection() {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect(options.port, options.host);
-      socket.setNoDelay(true);
-      let pending = '';
-      let inFlight = 0;
-      const send = () => {
-        let batch = '';
-        while (inFlight < options.pipeline) {
-          batch += nextRequest();
-          inFlight++;
-        }
-        socket.write(batch);
-      };
-      socket.once('connect', send);
+  function batch() {
+    if (options.pipeline === 1) return nextRequest();
+    const parts = [];
+    for (let i = 0; i < options.pipeline; i++) parts.push(nextRequest());
+    return Buffer.concat(parts);
+  }
+
+  async function runConnection() {
+    const socket = await connect(options);
+    const counter = new ReplyCounter();
+    let inFlight = options.pipeline;
+    const finished = new Promise((resolve, reject) => {
       socket.on('error', reject);
       socket.on('close', resolve);
-      socket.on('data', (chunk) => {
-        pending += chunk.toString('latin1');
-        let index;
-        // Each reply ends with END (get) or STORED (set); values are 'x' only.
-        while ((index = pending.search(/END\r\n|STORED\r\n/)) >= 0) {
-          const end = pending.startsWith('E', index) ? index + 5 : index + 8;
-          pending = pending.slice(end);
-          inFlight--;
-          completed++;
-        }
-        if (Date.now() >= deadline) socket.destroy();
-        else if (inFlight === 0) send();
-      });
     });
+    socket.on('data', (chunk) => {
+      const replies = counter.count(chunk);
+      inFlight -= replies;
+      completed += replies;
+      Atomics.store(counts, slot, completed);
+      if (Date.now() >= deadline) socket.destroy();
+      else if (inFlight === 0) {
+        inFlight = options.pipeline;
+        socket.write(batch());
+      }
+    });
+    socket.write(batch());
+    return finished;
   }
 
-  const sockets = [];
-  for (let i = 0; i < count; i++) sockets.push(startConnection());
-  return Promise.all(sockets).then(() => completed);
+  const connections = [];
+  for (let i = 0; i < count; i++) connections.push(runConnection());
+  return Promise.all(connections);
 }
 
-async function main() {
-  const options = parseOptions(process.argv.slice(2));
-  await preload(options);
-  const started = Date.now();
-  const deadline = started + options.seconds * 1000;
-  const threads = Math.max(1, options.threads);
+/** Returns a process's user plus system CPU time in seconds, from /proc/PID/stat. */
+function processCpuSeconds(pid, ticksPerSecond) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of stat(5) are utime and stime; `fields` starts at field 3.
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** Takes the figures that the measured time starts and ends with. */
+function sample(counts, serverPid, ticksPerSecond) {
+  const usage = process.cpuUsage();
+  return {
+    time: performance.now(),
+    replies: counts.reduce((sum, value) => sum + value, 0),
+    clientCpu: (usage.user + usage.system) / 1e6,
+    serverCpu: serverPid > 0 ? processCpuSeconds(serverPid, ticksPerSecond) : 0,
+  };
+}
+
+function startWorkers(options, deadline, counts) {
+  const threads = counts.length;
   const runs = [];
   for (let t = 0; t < threads; t++) {
     const count =
       Math.floor(options.connections / threads) + (t < options.connections % threads ? 1 : 0);
+    const data = { options, count, deadline, counts, slot: t };
     runs.push(
       new Promise((resolve, reject) => {
-        const worker = new Worker(__filename, { workerData: { options, count, deadline } });
+        const worker = new Worker(__filename, { workerData: data });
         worker.once('message', resolve);
         worker.once('error', reject);
       }),
     );
   }
-  const completed = (await Promise.all(runs)).reduce((sum, value) => sum + value, 0);
-  const elapsed = (Date.now() - started) / 1000;
-  const rate = Math.round(completed / elapsed);
-  process.stdout.write(
+  return Promise.all(runs);
+}
+
+function report(options, threads, first, last) {
+  const requests = last.replies - first.replies;
+  const seconds = (last.time - first.time) / 1000;
+  const perRequest = (cpu) => ((cpu * 1e6) / requests).toFixed(2);
+  let line =
     `${options.op} port=${options.port} connections=${options.connections} ` +
-      `pipeline=${options.pipeline} threads=${threads}: ${rate} requests/s\n`,
+    `pipeline=${options.pipeline} multiget=${options.multiget} threads=${threads}: ` +
+    `${Math.round(requests / seconds)} requests/s, ` +
+    `client ${perRequest(last.clientCpu - first.clientCpu)} us CPU/request`;
+  if (options['server-pid'] > 0) {
+    line += `, server ${perRequest(last.serverCpu - first.serverCpu)} us CPU/request`;
+  }
+  process.stdout.write(`${line}\n`);
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const watchdog = setTimeout(
+    () => {
+      const limit = options.warmup + options.seconds + GRACE_SECONDS;
+      process.stderr.write(`memcache-load: timed out after ${limit} s waiting for replies\n`);
+      process.exit(1);
+    },
+    (options.warmup + options.seconds + GRACE_SECONDS) * 1000,
   );
+  watchdog.unref();
+  const serverPid = options['server-pid'];
+  const ticksPerSecond = serverPid > 0 ? Number(execFileSync('getconf', ['CLK_TCK'])) : 100;
+  await preload(options, buildRequests(options));
+  const threads = Math.max(1, options.threads);
+  const counts = new Int32Array(new SharedArrayBuffer(4 * threads));
+  const warmupEnd = Date.now() + options.warmup * 1000;
+  const deadline = warmupEnd + options.seconds * 1000;
+  const samples = [];
+  const take = () => samples.push(sample(counts, serverPid, ticksPerSecond));
+  setTimeout(take, warmupEnd - Date.now());
+  setTimeout(take, deadline - Date.now());
+  await startWorkers(options, deadline, counts);
+  if (samples.length < 2) take();
+  report(options, threads, samples[0], samples[1]);
 }
 
 if (isMainThread) {
@@ -163,7 +290,5 @@ if (isMainThread) {
     process.exit(1);
   });
 } else {
-  runConnections(workerData.options, workerData.count, workerData.deadline).then((completed) => {
-    parentPort.postMessage(completed);
-  });
+  runConnections(workerData).then(() => parentPort.postMessage('done'));
 }
