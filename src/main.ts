@@ -54,10 +54,13 @@ function helpText(): string {
     '  --help       print this help and exit',
     '  --version    print the version and exit',
     '',
-    'Settings:',
+    'Settings (CONFIG SET changes [protected] ones only with enable-protected-configs):',
   ];
   for (const setting of SETTINGS) {
-    lines.push(`  --${setting.name.padEnd(28)} ${setting.help} (default: "${setting.default}")`);
+    const marks = setting.protected === true ? ' [protected]' : '';
+    lines.push(
+      `  --${setting.name.padEnd(28)} ${setting.help} (default: "${setting.default}")${marks}`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -4,6 +4,7 @@
  * settings and the rewritten config file.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +13,7 @@ import Redis from 'ioredis';
 
 import { assertDifferential, type Step } from './support/differential';
 import {
+  DAMSELFLY_ENTRY,
   makeTempDir,
   redisServerSkipReason,
   startDamselfly,
@@ -200,6 +202,12 @@ describe('CONFIG SET of protected settings', () => {
     const target = makeTempDir('damselfly-config-dir-');
     assert.equal(await call(damselfly.port, 'CONFIG', 'SET', 'dir', target), 'OK');
     assert.deepEqual(await call(damselfly.port, 'CONFIG', 'GET', 'dir'), ['dir', target]);
+  });
+
+  test('--help marks protected settings', () => {
+    const help = execFileSync(process.execPath, [DAMSELFLY_ENTRY, '--help'], { encoding: 'utf8' });
+    assert.match(help, /^ {2}--dir .*\[protected\]$/m);
+    assert.match(help, /^ {2}--maxmemory .*\(default: "0"\)$/m);
   });
 
   test('dir naming no directory is rejected', async () => {
