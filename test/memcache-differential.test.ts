@@ -20,6 +20,8 @@ import { memcachedSkipReason, startMemcached } from './support/servers';
 const KEY_250 = 'k'.repeat(250);
 const KEY_251 = 'k'.repeat(251);
 const ITEM_MAX = 1024 * 1024;
+/** A value size below ITEM_MAX for replies of several megabytes. */
+const LARGE = 700_000;
 /** Silence that ends a case's output. */
 const QUIET_MS = 100;
 
@@ -118,6 +120,13 @@ const RETRIEVAL_CASES: Case[] = [
     'set a 0 0 1\r\nA\r\n',
   ],
   ['extra spaces between keys', 'set a 0 0 1\r\nA\r\nget  a   a  \r\n'],
+  // Three copies of a 700 KB item make a reply of more than 2 MB.
+  ['get with a reply over 2 MB', 'get a a a\r\n', `set a 0 0 ${LARGE}\r\n${'L'.repeat(LARGE)}\r\n`],
+  [
+    'long key drops a reply over 2 MB',
+    `get a a a ${KEY_251} a\r\nversion\r\n`,
+    `set a 0 0 ${LARGE}\r\n${'L'.repeat(LARGE)}\r\n`,
+  ],
   ['gat and gats', 'set t 0 0 1\r\nx\r\ngat 100 t zz t\r\ngats 100 t\r\nmg t t\r\n'],
   ['gat with bad exptime', 'gat abc t\r\n'],
   ['gat without keys', 'gat 10\r\n'],

@@ -40,9 +40,14 @@ export class MemcacheConnection {
   #flush(): void {
     const writer = this.#session.writer;
     if (writer.length === 0 || this.#closed) return;
-    const bytes = writer.take();
-    this.#session.stats.bytesWritten += bytes.length;
-    if (!this.#socket.write(bytes)) this.#socket.pause();
+    this.#session.stats.bytesWritten += writer.length;
+    const parts = writer.take();
+    const socket = this.#socket;
+    if (parts.length > 1) socket.cork();
+    let flowing = true;
+    for (const part of parts) flowing = socket.write(part, 'latin1');
+    if (parts.length > 1) socket.uncork();
+    if (!flowing) socket.pause();
   }
 
   #onDrain(): void {
