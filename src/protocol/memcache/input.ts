@@ -51,6 +51,31 @@ export class InputQueue {
     return -1;
   }
 
+  /**
+   * Returns the chunk that contains the next `count` bytes, from `offset` on.
+   * When those bytes span several chunks, the chunks they touch are first
+   * merged into one. The caller checks `length` first; nothing is read.
+   */
+  front(count: number): Buffer {
+    const chunks = this.#chunks;
+    const first = chunks[0];
+    let size = first.length - this.#offset;
+    if (size >= count) return first;
+    let spanned = 1;
+    while (size < count) size += chunks[spanned++].length;
+    const merged = Buffer.allocUnsafe(size);
+    let at = first.copy(merged, 0, this.#offset);
+    for (let i = 1; i < spanned; i++) at += chunks[i].copy(merged, at);
+    chunks.splice(0, spanned, merged);
+    this.#offset = 0;
+    return merged;
+  }
+
+  /** The read position inside the chunk that `front` returns. */
+  get offset(): number {
+    return this.#offset;
+  }
+
   /** Removes and returns the next `count` bytes; the caller checks `length` first. */
   read(count: number): Buffer {
     const first = this.#chunks[0];
@@ -73,6 +98,11 @@ export class InputQueue {
 
   /** Discards up to `count` bytes; returns how many were discarded. */
   skip(count: number): number {
+    const first = this.#chunks[0];
+    if (first !== undefined && first.length - this.#offset > count) {
+      this.#advance(count);
+      return count;
+    }
     let skipped = 0;
     while (skipped < count && this.#chunks.length > 0) {
       const chunk = this.#chunks[0];

@@ -20,6 +20,8 @@ import { MemcacheWriter } from './writer';
 const MAX_PARTIAL_LINE = 2048;
 /** memcached looks at most this far past leading spaces for the `get ` of a long line. */
 const MAX_LEADING_SPACES = 100;
+/** V8's shortest sliced string (SlicedString::kMinLength); shorter substrings are copies. */
+const SLICE_MIN_LENGTH = 13;
 const CR = 0x0d;
 const SPACE = 0x20;
 
@@ -118,15 +120,17 @@ export class MemcacheSession {
         this.#checkPartialLine();
         return;
       }
-      this.#runLine(input.read(lineFeed + 1), lineFeed);
+      const bytes = input.front(lineFeed + 1);
+      const start = input.offset;
+      input.skip(lineFeed + 1);
+      this.#runLine(bytes, start, start + lineFeed);
     }
   }
 
-  /** Runs one command line; `end` is the index of its line feed. */
-  #runLine(line: Buffer, end: number): void {
-    let length = end;
-    if (length > 1 && line[length - 1] === CR) length--;
-    const tokens = tokenize(line, length);
+  /** Runs the command line `bytes[start..end)`; `end` is the index of its line feed. */
+  #runLine(bytes: Buffer, start: number, end: number): void {
+    const length = end - start > 1 && bytes[end - 1] === CR ? end - 1 - start : end - start;
+    const tokens = tokenize(bytes, start, start + length);
     this.noreply = false;
     if (!this.authenticated) {
       authenticationLine(this, tokens);
@@ -168,16 +172,28 @@ export class MemcacheSession {
   }
 }
 
-/** Splits a command line at spaces, as memcached's tokenizer does (tabs stay in tokens). */
-function tokenize(line: Buffer, length: number): string[] {
+/**
+ * Splits the command line `bytes[start..end)` at spaces, as memcached's
+ * tokenizer does (tabs stay in tokens). The line is decoded once and cut
+ * into substrings, which is cheaper than decoding each token. A token of
+ * SLICE_MIN_LENGTH bytes or more is decoded on its own instead, because V8
+ * makes such a substring a view that keeps the whole line alive, and a key
+ * token may be stored.
+ */
+function tokenize(bytes: Buffer, start: number, end: number): string[] {
+  const line = bytes.latin1Slice(start, end);
   const tokens: string[] = [];
-  let start = 0;
-  for (let i = 0; i < length; i++) {
-    if (line[i] !== SPACE) continue;
-    if (i > start) tokens.push(line.latin1Slice(start, i));
-    start = i + 1;
+  let from = 0;
+  while (from < line.length) {
+    let space = line.indexOf(' ', from);
+    if (space < 0) space = line.length;
+    if (space - from >= SLICE_MIN_LENGTH) {
+      tokens.push(bytes.latin1Slice(start + from, start + space));
+    } else if (space > from) {
+      tokens.push(line.slice(from, space));
+    }
+    from = space + 1;
   }
-  if (length > start) tokens.push(line.latin1Slice(start, length));
   return tokens;
 }
 
