@@ -53,6 +53,23 @@ function scanDecimal(text: string): Scanned | null {
   return { negative, digits: text.slice(significant, i) };
 }
 
+/**
+ * Returns the value of a token of 1 to 9 plain decimal digits, the usual
+ * form of flags, exptime and sizes, or -1 for any other token. It needs no
+ * scan object, and its results are the same as the full parsers' below.
+ */
+function shortDecimal(text: string): number {
+  const length = text.length;
+  if (length === 0 || length > 9) return -1;
+  let value = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 /** Parses an unsigned 64-bit number (a delta, a CAS value); null when invalid or negative. */
 export function parseUint64(text: string): bigint | null {
   const scanned = scanDecimal(text);
@@ -67,6 +84,8 @@ export function parseUint64(text: string): bigint | null {
  * its low 32 bits (4294967296 becomes 0). Null when invalid or negative.
  */
 export function parseFlags(text: string): number | null {
+  const short = shortDecimal(text);
+  if (short >= 0) return short;
   const scanned = scanDecimal(text);
   if (scanned === null || scanned.negative) return null;
   if (scanned.digits.length <= SAFE_DIGITS) return Number(scanned.digits) % 2 ** 32;
@@ -80,6 +99,8 @@ export function parseFlags(text: string): number | null {
  * Returns null when invalid or beyond 64 bits.
  */
 export function parseInt32(text: string): number | null {
+  const short = shortDecimal(text);
+  if (short >= 0) return short;
   const scanned = scanDecimal(text);
   if (scanned === null) return null;
   const sign = scanned.negative ? -1 : 1;
