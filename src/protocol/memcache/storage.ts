@@ -41,21 +41,23 @@ export function casMatches(meta: ItemMeta, cas: bigint): boolean {
 
 /** Carries out one storage request, as memcached's do_store_item does. */
 export function storeItem(store: ItemStore, request: StoreRequest, now: number): StoreOutcome {
-  const existing = store.find(request.key, now);
+  const key = request.key;
   switch (request.mode) {
+    case 'set':
+      // The lookup removes (and announces) an expired item before it is replaced, as Redis does.
+      store.occupied(key);
+      return storeNew(store, request, now);
     case 'add':
-      if (store.occupied(request.key)) return { result: 'NOT_STORED' };
+      if (store.occupied(key)) return { result: 'NOT_STORED' };
       return storeNew(store, request, now);
     case 'replace':
-      if (existing === undefined) return { result: 'NOT_STORED' };
+      if (store.find(key, now) === undefined) return { result: 'NOT_STORED' };
       return storeNew(store, request, now);
     case 'append':
     case 'prepend':
-      return concatenate(store, request, existing, now);
+      return concatenate(store, request, store.find(key, now), now);
     case 'cas':
-      return compareAndStore(store, request, existing, now);
-    case 'set':
-      return storeNew(store, request, now);
+      return compareAndStore(store, request, store.find(key, now), now);
   }
 }
 
