@@ -77,28 +77,36 @@ export class MemcachePermissions {
     this.#client.authenticated = true;
   }
 
+  /** Checks one command line; any key the user may not touch denies the whole command. */
   check(tokens: readonly string[]): PermissionResult {
     const mapping = MAPPINGS.get(tokens[0]);
     if (mapping === undefined) return ALLOWED;
     const spec = this.#server.commands.get(mapping.command) as RegisteredCommand | undefined;
     if (spec === undefined) return ALLOWED;
-    const keys = mapping.firstKey === 0 ? [] : this.#keys(tokens, mapping);
-    const denied =
-      keys.length === 0
-        ? this.#server.security.acl.check(this.#client, spec, [mapping.command])
-        : (keys
-            .map((key) =>
-              this.#server.security.acl.check(this.#client, spec, redisArgs(mapping.command, key)),
-            )
-            .find((result) => result !== null) ?? null);
-    if (denied === null) return ALLOWED;
-    const length =
-      mapping.dataLength === undefined ? null : parseFlags(tokens[mapping.dataLength] ?? '');
-    return { allowed: false, dataLength: length === null ? 0 : length + 2 };
+    if (!this.#allows(tokens, mapping, spec)) return denial(tokens, mapping);
+    return ALLOWED;
   }
 
-  #keys(tokens: readonly string[], mapping: Mapping): string[] {
-    if (tokens.length <= mapping.firstKey) return [];
-    return mapping.allKeys ? tokens.slice(mapping.firstKey) : [tokens[mapping.firstKey]];
+  #allows(tokens: readonly string[], mapping: Mapping, spec: RegisteredCommand): boolean {
+    const acl = this.#server.security.acl;
+    const command = mapping.command;
+    const first = mapping.firstKey;
+    if (first === 0 || tokens.length <= first) {
+      return acl.check(this.#client, spec, [command]) === null;
+    }
+    const last = mapping.allKeys ? tokens.length - 1 : first;
+    let allowed = true;
+    // Every key is checked, even after a denial, so ACL LOG records each denied key.
+    for (let i = first; i <= last; i++) {
+      if (acl.check(this.#client, spec, redisArgs(command, tokens[i])) !== null) allowed = false;
+    }
+    return allowed;
   }
+}
+
+/** Builds the refusal of a command, with the size of the data block that follows it, if any. */
+function denial(tokens: readonly string[], mapping: Mapping): PermissionResult {
+  const length =
+    mapping.dataLength === undefined ? null : parseFlags(tokens[mapping.dataLength] ?? '');
+  return { allowed: false, dataLength: length === null ? 0 : length + 2 };
 }
