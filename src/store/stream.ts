@@ -218,6 +218,9 @@ export class StreamValue implements CollectionValue {
     }
     node.removeFirst(count);
     this.#length -= count;
+    // NOTE: Redis keeps a node whose live entries are all gone while its last
+    // added ID is at or above MINID. Dropping it here lets a later MAXLEN ~
+    // trim a different number of entries than Redis would.
     if (node.size === 0) this.#nodes.shift();
     return count;
   }
