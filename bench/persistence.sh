@@ -17,6 +17,7 @@ port_range=""
 pin=true
 build=true
 results_copy=""
+aof=true
 
 usage() {
   cat <<'EOF'
@@ -37,6 +38,7 @@ Usage: bash bench/persistence.sh [options]   (or: npm run bench:persistence -- [
   --no-build           use dist/ as it is instead of running npm run build
   --results FILE       also copy the raw measurements to FILE (lines: round, server,
                        measurement, value; bench/persistence-report.js reads them)
+  --no-aof             skip the SET runs with the append-only file
 EOF
 }
 
@@ -52,6 +54,7 @@ while (($# > 0)); do
     --no-pin) pin=false ;;
     --no-build) build=false ;;
     --results) results_copy=$2 && shift ;;
+    --no-aof) aof=false ;;
     -h | --help) usage && exit 0 ;;
     *) echo "unknown option: $1" >&2 && usage >&2 && exit 2 ;;
   esac
@@ -319,6 +322,7 @@ for ((round = 1; round <= rounds; round++)); do
   for kind in "${order[@]}"; do
     measure_snapshots "$round" "$kind" "$input"
   done
+  if ! $aof; then continue; fi
   for policy in always everysec; do
     for kind in "${order[@]}"; do
       echo "  $kind: SET with appendfsync $policy"

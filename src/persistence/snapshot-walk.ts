@@ -43,6 +43,8 @@ const LIST_BLOCK = 8192;
 const freeBlocks: string[][] = [];
 /** Keys handled between two calls of the stop check. */
 const CHECK_EVERY = 16;
+/** List entries matched with the kept strings between two calls of the stop check. */
+const MATCH_STEP = 1024;
 
 /** A string value as it was when a command first changed its key. */
 interface KeptString {
@@ -70,9 +72,9 @@ export class DatabaseWalk {
   #writtenObjects = new Set<object>();
   #writtenStrings: string[][] = [];
   #writtenStringCount = 0;
-  /** Position in the written-strings list while matching, in `#stringsToWrite` while writing. */
+  /** Position in the written-strings list while matching. */
   #cursor = 0;
-  #stringsToWrite: [string, KeptString][] = [];
+  #keptToWrite: IterableIterator<[string, KeptString]> | null = null;
 
   constructor(
     index: number,
@@ -156,9 +158,11 @@ export class DatabaseWalk {
     const keptStrings = this.#keptStrings;
     while (this.#cursor < this.#writtenStringCount) {
       const start = this.#cursor;
-      const block = this.#writtenStrings[start / LIST_BLOCK];
-      const end = Math.min(start + LIST_BLOCK, this.#writtenStringCount);
-      for (let slot = 0; slot < end - start; slot++) {
+      const block = this.#writtenStrings[Math.floor(start / LIST_BLOCK)];
+      const end = Math.min(start + MATCH_STEP, this.#writtenStringCount);
+      // MATCH_STEP divides LIST_BLOCK, so the step stays within one block.
+      const first = start % LIST_BLOCK;
+      for (let slot = first; slot < first + end - start; slot++) {
         const entry = keptStrings.get(block[slot]);
         if (entry !== undefined) entry.writtenByWalk = true;
       }
@@ -167,22 +171,23 @@ export class DatabaseWalk {
     }
     this.#phase = 'writing';
     this.#releaseBlocks();
-    this.#stringsToWrite = [...keptStrings];
-    this.#keptStrings = new Map();
-    this.#cursor = 0;
+    this.#keptToWrite = keptStrings.entries();
     return true;
   }
 
   /** Writes the kept strings that the walk did not write before they changed. */
   #writeKeptStrings(write: EntryWriter, shouldStop: () => boolean): boolean {
-    const list = this.#stringsToWrite;
-    while (this.#cursor < list.length) {
-      const [key, entry] = list[this.#cursor++];
+    const iterator = this.#keptToWrite as IterableIterator<[string, KeptString]>;
+    for (let count = 1; ; count++) {
+      const step = iterator.next();
+      if (step.done) break;
+      const [key, entry] = step.value;
       if (!entry.writtenByWalk) write(this, key, entry.value, entry.expiresAt);
-      if (this.#cursor % CHECK_EVERY === 0 && shouldStop()) return false;
+      if (count % CHECK_EVERY === 0 && shouldStop()) return false;
     }
     this.#phase = 'done';
-    this.#stringsToWrite = [];
+    this.#keptStrings = new Map();
+    this.#keptToWrite = null;
     return true;
   }
 

@@ -84,7 +84,7 @@ export class Snapshot {
       ['redis-ver', REDIS_COMPATIBLE_VERSION],
       ['redis-bits', '64'],
       ['ctime', String(Math.floor(Date.now() / 1000))],
-      ['used-mem', String(process.memoryUsage().rss)],
+      ['used-mem', String(process.memoryUsage.rss())],
       ['aof-base', '0'],
     ];
     const libraries = functionLibraryCodes(server);
