@@ -102,6 +102,17 @@ export class RdbDecoder {
     return Buffer.from(String(this.#integerString(read.value)), 'latin1');
   }
 
+  /**
+   * Reads a string as a Buffer that may be a view of the file buffer, with no
+   * copy: for bytes parsed at once, never for bytes kept after loading.
+   */
+  stringView(): Buffer {
+    const read = this.#lengthOrEncoding();
+    if (!read.encoded) return this.bytes(read.value);
+    if (read.value === STRING_ENCODING.lzf) return this.#lzfString();
+    return Buffer.from(String(this.#integerString(read.value)), 'latin1');
+  }
+
   /** Reads a string as a byte string (latin1), with no Buffer made on the way. */
   string(): string {
     const read = this.#lengthOrEncoding();

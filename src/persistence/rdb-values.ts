@@ -207,7 +207,7 @@ function readStrings(d: RdbDecoder, count: number): string[] {
 /** Reads a string that contains a compact encoding and parses it. */
 function nested(d: RdbDecoder, parse: (blob: Buffer, base: number) => string[]): string[] {
   const base = d.base + d.offset;
-  return parse(d.stringBuffer(), base);
+  return parse(d.stringView(), base);
 }
 
 function readQuicklist(d: RdbDecoder, version2: boolean): string[] {
