@@ -16,9 +16,10 @@
  * connections), --server-pid (a process whose CPU time per request, from
  * /proc/PID/stat, is printed too; Linux only).
  *
- * Requests are built once before the run and replies are counted by
- * scanning bytes, so that the driver spends little CPU time per request:
- * it shares the machine's cores with the server it measures.
+ * The driver shares the machine's cores with the server it measures, so it
+ * keeps its own CPU time per request low. Requests are built once before
+ * the run, each connection reads into one buffer of its own (net.connect's
+ * `onread`), and replies are counted by scanning bytes.
  */
 'use strict';
 
@@ -47,6 +48,10 @@ const GRACE_SECONDS = 30;
 const LF = 0x0a;
 const CR = 0x0d;
 const LETTER_D = 0x44;
+const LETTER_X = 0x78;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const READ_BUFFER_SIZE = 64 * 1024;
 /** Keys are visited with this stride, so that consecutive requests use different keys. */
 const KEY_STRIDE = 7919;
 
@@ -89,29 +94,25 @@ function buildRequests(options) {
  * Counts complete replies in the bytes of one connection. Every reply the
  * driver expects ends with a line ending in `D` (END, STORED, NOT_STORED),
  * and no other line does, because keys end with a digit and values are all
- * `x`. Any reply containing ERROR stops the run.
+ * `x`. A line ending in anything else (ERROR, CLIENT_ERROR ...) stops the run.
  */
 class ReplyCounter {
   #last = 0;
   #beforeLast = 0;
 
-  /** Returns the number of replies that end in `chunk`. */
-  count(chunk) {
-    if (chunk.includes('ERROR')) {
-      throw new Error(`error reply: ${chunk.toString('latin1').trim().slice(0, 200)}`);
-    }
+  /** Returns the number of replies that end in `chunk[0..size)`. */
+  count(chunk, size) {
     let replies = 0;
     let index = chunk.indexOf(LF);
-    while (index >= 0) {
-      if (
-        this.#byteBefore(chunk, index, 1) === CR &&
-        this.#byteBefore(chunk, index, 2) === LETTER_D
-      ) {
-        replies++;
+    while (index >= 0 && index < size) {
+      const last = this.#byteBefore(chunk, index, 2);
+      if (this.#byteBefore(chunk, index, 1) !== CR) throw this.#unexpected(chunk, index);
+      if (last === LETTER_D) replies++;
+      else if (last !== LETTER_X && last !== LF && !(last >= DIGIT_0 && last <= DIGIT_9)) {
+        throw this.#unexpected(chunk, index);
       }
       index = chunk.indexOf(LF, index + 1);
     }
-    const size = chunk.length;
     this.#beforeLast = size >= 2 ? chunk[size - 2] : this.#last;
     this.#last = chunk[size - 1];
     return replies;
@@ -123,11 +124,27 @@ class ReplyCounter {
     if (position >= 0) return chunk[position];
     return position === -1 ? this.#last : this.#beforeLast;
   }
+
+  #unexpected(chunk, index) {
+    const line = chunk
+      .latin1Slice(Math.max(0, index - 100), index)
+      .split('\n')
+      .pop();
+    return new Error(`unexpected reply: ${line.trim()}`);
+  }
 }
 
-function connect(options) {
-  const socket = net.connect(options.port, options.host);
-  socket.setNoDelay(true);
+/**
+ * Opens a connection whose received bytes go to `onRead(size, chunk)`. The
+ * socket reads into one buffer of its own, which `onRead` must not keep.
+ */
+function connect(options, onRead) {
+  const socket = net.connect({
+    port: options.port,
+    host: options.host,
+    noDelay: true,
+    onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_SIZE), callback: onRead },
+  });
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('error', reject);
@@ -136,20 +153,21 @@ function connect(options) {
 
 /** Fills the key space so that gets hit. */
 async function preload(options, requests) {
-  const socket = await connect(options);
   const counter = new ReplyCounter();
   let replies = 0;
+  let finish = null;
   const done = new Promise((resolve, reject) => {
-    socket.on('error', reject);
-    socket.on('data', (chunk) => {
-      try {
-        replies += counter.count(chunk);
-      } catch (error) {
-        reject(error);
-      }
-      if (replies === options.keys) resolve();
-    });
+    finish = { resolve, reject };
   });
+  const socket = await connect(options, (size, chunk) => {
+    try {
+      replies += counter.count(chunk, size);
+    } catch (error) {
+      finish.reject(error);
+    }
+    if (replies === options.keys) finish.resolve();
+  });
+  socket.on('error', finish.reject);
   socket.write(Buffer.concat(requests.sets));
   await done;
   socket.destroy();
@@ -178,15 +196,10 @@ function runConnections({ options, count, deadline, counts, slot }) {
   }
 
   async function runConnection() {
-    const socket = await connect(options);
     const counter = new ReplyCounter();
     let inFlight = options.pipeline;
-    const finished = new Promise((resolve, reject) => {
-      socket.on('error', reject);
-      socket.on('close', resolve);
-    });
-    socket.on('data', (chunk) => {
-      const replies = counter.count(chunk);
+    const socket = await connect(options, (size, chunk) => {
+      const replies = counter.count(chunk, size);
       inFlight -= replies;
       completed += replies;
       Atomics.store(counts, slot, completed);
@@ -195,6 +208,10 @@ function runConnections({ options, count, deadline, counts, slot }) {
         inFlight = options.pipeline;
         socket.write(batch());
       }
+    });
+    const finished = new Promise((resolve, reject) => {
+      socket.on('error', reject);
+      socket.on('close', resolve);
     });
     socket.write(batch());
     return finished;
