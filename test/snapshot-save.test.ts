@@ -75,22 +75,25 @@ function assertSameKeys(saved: Map<string, string[]>, expected: Map<string, stri
   for (const name of expected.keys()) assert.ok(saved.has(name), `${name} is missing`);
 }
 
-/** Writes the keys the tests start from and returns their descriptions. */
+/**
+ * Writes the keys the tests start from and returns their descriptions. The
+ * collections come first in the key order, so the walk passes them early.
+ */
 async function fill(redis: Redis): Promise<Map<string, string>> {
   const expected = new Map<string, string>();
   const expiresAt = Date.now() + 3_600_000;
   const pipeline = redis.pipeline();
-  for (let i = 0; i < STRINGS; i++) {
-    pipeline.set(`s:${i}`, `v:${i}`);
-    const volatile = i % 10 === 0;
-    if (volatile) pipeline.pexpireat(`s:${i}`, expiresAt);
-    expected.set(`0 s:${i}`, `string v:${i}${volatile ? ` expires ${expiresAt}` : ''}`);
-  }
   for (let i = 0; i < COLLECTIONS; i++) {
     pipeline.rpush(`l:${i}`, 'a', 'b', String(i));
     expected.set(`0 l:${i}`, `list a,b,${i}`);
     pipeline.hset(`h:${i}`, 'f', String(i));
     expected.set(`0 h:${i}`, `hash f=${i}`);
+  }
+  for (let i = 0; i < STRINGS; i++) {
+    pipeline.set(`s:${i}`, `v:${i}`);
+    const volatile = i % 10 === 0;
+    if (volatile) pipeline.pexpireat(`s:${i}`, expiresAt);
+    expected.set(`0 s:${i}`, `string v:${i}${volatile ? ` expires ${expiresAt}` : ''}`);
   }
   pipeline.select(1);
   for (let i = 0; i < 100; i++) {
@@ -235,8 +238,15 @@ describe('BGSAVE during changes', () => {
         requests += `delete s:${i}\r\nset s:${i} 0 0 5\r\nagain\r\nset m:${i} 0 0 3\r\nnew\r\n`;
         replies.push('DELETED', 'STORED', 'STORED');
       }
+      // A list replaced by a string, then changed by a command that calls `preserve`.
+      const lists = Array.from({ length: 10 }, (_, n) => `l:${batch + 6 * n * 3}`);
+      for (const key of lists) {
+        requests += `set ${key} 0 0 5\r\nagain\r\n`;
+        replies.push('STORED');
+      }
       assert.equal(await memcache.call(requests), replies[0]);
       for (const reply of replies.slice(1)) assert.equal(await memcache.line(), reply);
+      for (const key of lists) assert.equal(await redis.append(key, '+'), 6);
       await sleep(40);
     }
     assert.ok(await saveRunning(redis), 'the save ended before the changes: raise KEY_DELAY');

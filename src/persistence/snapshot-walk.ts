@@ -11,16 +11,19 @@
  *   The walk remembers each object it wrote, and `preserve` writes the value
  *   at once when the walk has not.
  * - A string value cannot change, so `preserve` keeps a reference to it, and
- *   the walk skips the key from then on. The walk lists the string keys it
- *   writes. When it ends, one pass over that list finds the kept strings it
- *   wrote before their change, and the others are written then.
+ *   the walk skips the key from then on. The walk lists the keys it writes.
+ *   When it ends, one pass over that list finds the kept strings whose keys
+ *   it wrote before their change, and the others are written then.
  * Each key is written once (Redis refuses files with duplicate keys). The
- * cost is a list slot per string key and a Set entry per object, instead of
- * a Set entry per key, and nothing at all for SAVE, which blocks writes.
+ * cost is a list slot per key and a Set entry per object, instead of a Set
+ * entry per key (about 21 bytes, and a rehash of the whole Set each time it
+ * doubles), and nothing at all for SAVE, which blocks writes.
  *
  * NOTE: memcached commands and the wake-up of a blocked BLMOVE change keys
  * without `preserve`, so the file may hold their newer values. It still holds
- * each key once and no key they add.
+ * each key once, and no key they add, because they only write strings,
+ * delete keys or change objects in place: a change without `preserve` that
+ * put an object where a string was could make the file hold that key twice.
  */
 import { type Value } from '../store/types';
 
@@ -32,16 +35,16 @@ export type EntryWriter = (
   expiresAt: number,
 ) => void;
 
-/** Keys listed per block of the written-strings list. */
+/** Keys per block of the written-keys list. */
 const LIST_BLOCK = 8192;
 /**
- * Blocks of the written-strings list, emptied and kept for the next walk:
- * without them every background save would leave 8 bytes per string key as
- * garbage for the old generation. The pool grows to fit the database with
- * the most string keys and is never freed.
+ * Blocks of the written-keys list, emptied and kept for the next walk:
+ * without them every background save would leave 8 bytes per key as garbage
+ * for the old generation. The pool grows to fit the largest database and is
+ * never freed.
  */
 const freeBlocks: string[][] = [];
-/** Keys handled between two calls of the stop check. */
+/** String keys handled between two calls of the stop check; collections call it after each. */
 const CHECK_EVERY = 16;
 /** List entries matched with the kept strings between two calls of the stop check. */
 const MATCH_STEP = 1024;
@@ -75,9 +78,9 @@ export class DatabaseWalk {
   #skip = new Set<string>();
   #keptStrings = new Map<string, KeptString>();
   #writtenObjects = new Set<object>();
-  #writtenStrings: string[][] = [];
-  #writtenStringCount = 0;
-  /** Position in the written-strings list while matching. */
+  #writtenKeys: string[][] = [];
+  #writtenKeyCount = 0;
+  /** Position in the written-keys list while matching. */
   #cursor = 0;
   #keptToWrite: IterableIterator<[string, KeptString]> | null = null;
 
@@ -135,7 +138,9 @@ export class DatabaseWalk {
         if (this.#tracked) this.#recordWritten(key, value);
         write(this, key, value, this.#expiryOf(key));
       }
-      if (count % CHECK_EVERY === 0 && shouldStop()) return false;
+      // A collection can take as long to write as hundreds of strings.
+      const check = count % CHECK_EVERY === 0 || typeof value !== 'string';
+      if (check && shouldStop()) return false;
     }
     // Every key is now written or kept, so later changes need no record.
     this.#phase = this.#keptStrings.size > 0 ? 'matching' : 'releasing';
@@ -145,14 +150,12 @@ export class DatabaseWalk {
   }
 
   #recordWritten(key: string, value: Value): void {
-    if (typeof value !== 'string') {
-      this.#writtenObjects.add(value);
-      return;
-    }
-    const slot = this.#writtenStringCount % LIST_BLOCK;
-    if (slot === 0) this.#writtenStrings.push(freeBlocks.pop() ?? new Array<string>(LIST_BLOCK));
-    this.#writtenStrings[this.#writtenStrings.length - 1][slot] = key;
-    this.#writtenStringCount++;
+    // Objects are listed too: a key changed without `preserve` may hold a string by now.
+    if (typeof value !== 'string') this.#writtenObjects.add(value);
+    const slot = this.#writtenKeyCount % LIST_BLOCK;
+    if (slot === 0) this.#writtenKeys.push(freeBlocks.pop() ?? new Array<string>(LIST_BLOCK));
+    this.#writtenKeys[this.#writtenKeys.length - 1][slot] = key;
+    this.#writtenKeyCount++;
   }
 
   /**
@@ -161,10 +164,10 @@ export class DatabaseWalk {
    */
   #matchKeptStrings(shouldStop: () => boolean): boolean {
     const keptStrings = this.#keptStrings;
-    while (this.#cursor < this.#writtenStringCount) {
+    while (this.#cursor < this.#writtenKeyCount) {
       const start = this.#cursor;
-      const block = this.#writtenStrings[Math.floor(start / LIST_BLOCK)];
-      const end = Math.min(start + MATCH_STEP, this.#writtenStringCount);
+      const block = this.#writtenKeys[Math.floor(start / LIST_BLOCK)];
+      const end = Math.min(start + MATCH_STEP, this.#writtenKeyCount);
       // MATCH_STEP divides LIST_BLOCK, so the step stays within one block.
       const first = start % LIST_BLOCK;
       for (let slot = first; slot < first + end - start; slot++) {
@@ -194,9 +197,9 @@ export class DatabaseWalk {
     return true;
   }
 
-  /** Empties the blocks of the written-strings list into the pool, a few per stop check. */
+  /** Empties the blocks of the written-keys list into the pool, a few per stop check. */
   #releaseBlocks(shouldStop: () => boolean): boolean {
-    const blocks = this.#writtenStrings;
+    const blocks = this.#writtenKeys;
     while (blocks.length > 0) {
       const block = blocks.pop() as string[];
       // Emptied so that the pool does not keep deleted keys alive.
@@ -204,7 +207,7 @@ export class DatabaseWalk {
       freeBlocks.push(block);
       if (blocks.length % BLOCKS_PER_CHECK === 0 && shouldStop()) return false;
     }
-    this.#writtenStringCount = 0;
+    this.#writtenKeyCount = 0;
     this.#keptToWrite = this.#keptStrings.entries();
     this.#phase = this.#keptStrings.size > 0 ? 'writing' : 'done';
     return true;

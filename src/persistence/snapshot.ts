@@ -31,7 +31,7 @@ const CHUNK_BYTES = 1024 * 1024;
 /** Size of each output buffer: a chunk, plus room for what a slice writes past it. */
 const BUFFER_BYTES = CHUNK_BYTES + 256 * 1024;
 /** How long one slice of a background save may hold the event loop. */
-const SLICE_MS = 1;
+const SLICE_MS = 0.5;
 
 /**
  * The format of a snapshot file: RDB, or the commands that rebuild each key
