@@ -30,10 +30,22 @@ function contents(entries: RankedEntries): Entry[] {
   return result;
 }
 
-/** Operations: insert (score, member) or remove the entry at a rank (modulo the size). */
+/**
+ * Operations: insert (score, member), remove the entry at a rank, or remove
+ * the entry at a rank by its key (both ranks modulo the size). Inserts are
+ * weighted up so that sets grow deep enough to split and merge nodes.
+ */
 const operation = fc.oneof(
-  fc.tuple(fc.constant('insert' as const), fc.integer({ min: -20, max: 20 }), fc.string()),
-  fc.tuple(fc.constant('remove' as const), fc.nat(), fc.constant('')),
+  {
+    arbitrary: fc.tuple(
+      fc.constant('insert' as const),
+      fc.integer({ min: -20, max: 20 }),
+      fc.string(),
+    ),
+    weight: 4,
+  },
+  { arbitrary: fc.tuple(fc.constant('remove' as const), fc.nat(), fc.constant('')), weight: 1 },
+  { arbitrary: fc.tuple(fc.constant('removeKey' as const), fc.nat(), fc.constant('')), weight: 1 },
 );
 
 function applyOperations(
@@ -48,11 +60,18 @@ function applyOperations(
       model = sortEntries([...model, [value, member]]);
     } else if (model.length > 0) {
       const rank = value % model.length;
-      entries.removeAt(rank);
+      if (kind === 'remove') entries.removeAt(rank);
+      else removeByKey(entries, model[rank]);
       model.splice(rank, 1);
     }
   }
   return model;
+}
+
+/** Removes a present entry by its key, after checking that a wrong score removes nothing. */
+function removeByKey(entries: RankedEntries, [score, member]: Entry): void {
+  assert.equal(entries.remove(score + 0.5, member), false);
+  assert.equal(entries.remove(score, member), true);
 }
 
 function checkAgainstModel(entries: RankedEntries, model: Entry[]): void {
@@ -60,6 +79,7 @@ function checkAgainstModel(entries: RankedEntries, model: Entry[]): void {
   assert.deepEqual(contents(entries), model);
   model.forEach(([score, member], rank) => {
     assert.equal(entries.rankOf(score, member), rank);
+    assert.equal(entries.rankOf(score - 0.5, member), -1);
     assert.equal(entries.memberAt(rank), member);
     assert.equal(entries.scoreAt(rank), score);
   });
@@ -131,6 +151,24 @@ describe('OrderTree at scale', () => {
     tree.walk(tree.length - 1, true, (_, score) => reversed.push(score) > 0);
     assert.equal(reversed.length, count / 2);
     assert.equal(reversed[0], previous);
+  });
+
+  test('removes by key among tied scores', () => {
+    const tree = new OrderTree(8);
+    const count = 5000;
+    for (let i = 0; i < count; i++) tree.insert(i % 7, `m${(i * 7919) % count}`);
+    const order: [number, string][] = [];
+    tree.walk(0, false, (member, score) => order.push([score, member]) > 0);
+    // 2741 is coprime with the count, so the steps visit every rank once, out of order.
+    for (let step = 0; step < count; step++) {
+      const rank = (step * 2741) % count;
+      const [score, member] = order[rank];
+      if (rank % 3 !== 0) assert.equal(tree.remove(score, member), true);
+    }
+    const remaining = order.filter((_, rank) => rank % 3 === 0);
+    assert.equal(tree.length, remaining.length);
+    remaining.forEach(([score, member], rank) => assert.equal(tree.rankOf(score, member), rank));
+    assert.equal(tree.remove(0, 'missing'), false);
   });
 
   test('empties completely and refills', () => {

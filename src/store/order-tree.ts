@@ -7,12 +7,7 @@
  * A wide tree keeps entries in flat arrays, which costs far less memory in
  * JavaScript than one object per skip list node.
  */
-import {
-  compareEntries,
-  type EntryTest,
-  type EntryVisitor,
-  type RankedEntries,
-} from './ranked-entries';
+import type { EntryTest, EntryVisitor, RankedEntries } from './ranked-entries';
 
 /** Entries per leaf and children per branch before a node splits. */
 const DEFAULT_CAPACITY = 64;
@@ -67,6 +62,41 @@ function itemCount(node: TreeNode): number {
   return node instanceof Leaf ? node.members.length : node.children.length;
 }
 
+/**
+ * Returns the index of the child of `branch` whose entries span the key
+ * (score, member): the last child whose separator is not above the key, or
+ * 0. The comparisons are inline, not an EntryTest callback, because this
+ * runs on every level of every insert and removal.
+ */
+function childFor(branch: Branch, score: number, member: string): number {
+  const scores = branch.separatorScores;
+  const members = branch.separatorMembers;
+  let low = 1;
+  let high = scores.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const other = scores[middle];
+    if (other > score || (other === score && members[middle] > member)) high = middle;
+    else low = middle + 1;
+  }
+  return low - 1;
+}
+
+/** Returns the index of the first entry of `leaf` that is not below the key (score, member). */
+function lowerBound(leaf: Leaf, score: number, member: string): number {
+  const scores = leaf.scores;
+  const members = leaf.members;
+  let low = 0;
+  let high = scores.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const other = scores[middle];
+    if (other < score || (other === score && members[middle] < member)) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 function sum(values: readonly number[]): number {
   let total = 0;
   for (const value of values) total += value;
@@ -105,9 +135,13 @@ export class OrderTree implements RankedEntries {
 
   removeAt(rank: number): void {
     this.#removeFrom(this.#root, rank);
-    this.#length--;
-    const root = this.#root;
-    if (root instanceof Branch && root.children.length === 1) this.#root = root.children[0];
+    this.#afterRemoval();
+  }
+
+  remove(score: number, member: string): boolean {
+    if (!this.#removeKey(this.#root, score, member)) return false;
+    this.#afterRemoval();
+    return true;
   }
 
   memberAt(rank: number): string {
@@ -121,12 +155,16 @@ export class OrderTree implements RankedEntries {
   }
 
   rankOf(score: number, member: string): number {
-    const rank = this.findFirst(
-      (otherScore, otherMember) => compareEntries(otherScore, otherMember, score, member) >= 0,
-    );
-    if (rank === this.#length) return -1;
-    const { leaf, index } = this.#locate(rank);
-    return leaf.members[index] === member ? rank : -1;
+    let node = this.#root;
+    let rank = 0;
+    while (node instanceof Branch) {
+      const child = childFor(node, score, member);
+      for (let i = 0; i < child; i++) rank += node.counts[i];
+      node = node.children[child];
+    }
+    const index = lowerBound(node, score, member);
+    const found = node.members[index] === member && node.scores[index] === score;
+    return found ? rank + index : -1;
   }
 
   findFirst(test: EntryTest): number {
@@ -213,10 +251,7 @@ export class OrderTree implements RankedEntries {
 
   #insertInto(node: TreeNode, score: number, member: string): Split | null {
     if (node instanceof Leaf) return this.#insertIntoLeaf(node, score, member);
-    const child = this.#childBefore(
-      node,
-      (otherScore, otherMember) => compareEntries(otherScore, otherMember, score, member) > 0,
-    );
+    const child = childFor(node, score, member);
     node.counts[child]++;
     const split = this.#insertInto(node.children[child], score, member);
     if (split === null) return null;
@@ -229,10 +264,7 @@ export class OrderTree implements RankedEntries {
   }
 
   #insertIntoLeaf(leaf: Leaf, score: number, member: string): Split | null {
-    const position = this.#firstPassing(
-      leaf,
-      (otherScore, otherMember) => compareEntries(otherScore, otherMember, score, member) > 0,
-    );
+    const position = lowerBound(leaf, score, member);
     leaf.members.splice(position, 0, member);
     leaf.scores.splice(position, 0, score);
     if (leaf.members.length <= this.#capacity) return null;
@@ -283,9 +315,37 @@ export class OrderTree implements RankedEntries {
     while (remaining >= node.counts[child]) remaining -= node.counts[child++];
     node.counts[child]--;
     this.#removeFrom(node.children[child], remaining);
-    if (itemCount(node.children[child]) < this.#minimum && node.children.length > 1) {
-      this.#rebalance(node, child === 0 ? 0 : child - 1);
+    this.#refill(node, child);
+  }
+
+  /** Removes the entry (score, member) under `node`; returns false when it is not there. */
+  #removeKey(node: TreeNode, score: number, member: string): boolean {
+    if (node instanceof Leaf) {
+      const index = lowerBound(node, score, member);
+      if (node.members[index] !== member || node.scores[index] !== score) return false;
+      node.members.splice(index, 1);
+      node.scores.splice(index, 1);
+      return true;
     }
+    const child = childFor(node, score, member);
+    if (!this.#removeKey(node.children[child], score, member)) return false;
+    node.counts[child]--;
+    this.#refill(node, child);
+    return true;
+  }
+
+  /** Rebalances child `child` of `parent` after a removal left it under the minimum. */
+  #refill(parent: Branch, child: number): void {
+    if (itemCount(parent.children[child]) < this.#minimum && parent.children.length > 1) {
+      this.#rebalance(parent, child === 0 ? 0 : child - 1);
+    }
+  }
+
+  /** Counts one removed entry and drops a root left with a single child. */
+  #afterRemoval(): void {
+    this.#length--;
+    const root = this.#root;
+    if (root instanceof Branch && root.children.length === 1) this.#root = root.children[0];
   }
 
   /** Merges children `left` and `left + 1`, or shares their items evenly when both do not fit. */

@@ -16,6 +16,8 @@ export interface RankedEntries {
   /** Inserts an entry that is not present yet. */
   insert(score: number, member: string): void;
   removeAt(rank: number): void;
+  /** Removes the entry (score, member); returns false when it is not present. */
+  remove(score: number, member: string): boolean;
   memberAt(rank: number): string;
   scoreAt(rank: number): number;
   /** The rank of an entry, or -1 when it is not present. */
@@ -79,6 +81,13 @@ export class PackedEntries implements RankedEntries {
     this.#scores.splice(rank, 1);
   }
 
+  remove(score: number, member: string): boolean {
+    const rank = this.rankOf(score, member);
+    if (rank < 0) return false;
+    this.removeAt(rank);
+    return true;
+  }
+
   memberAt(rank: number): string {
     return this.#members[rank];
   }
@@ -94,7 +103,7 @@ export class PackedEntries implements RankedEntries {
 
   rankOf(score: number, member: string): number {
     const rank = this.#lowerBound(score, member);
-    return this.#members[rank] === member ? rank : -1;
+    return this.#members[rank] === member && this.#scores[rank] === score ? rank : -1;
   }
 
   findFirst(test: EntryTest): number {

@@ -132,19 +132,53 @@ export class SortedSet implements CollectionValue {
    * converts the set to the skiplist encoding first.
    */
   set(member: string, score: number, limits: ListpackLimits): boolean {
+    const current = this.score(member);
+    if (current === undefined) {
+      this.addNew(member, score, limits);
+      return true;
+    }
+    if (current !== score) this.changeScore(member, current, score);
+    return false;
+  }
+
+  /**
+   * Adds a member that the caller found missing, converting the set to the
+   * skiplist encoding first when the member breaks the listpack limits. The
+   * listpack stores -0 as 0, like Redis's listpack.
+   */
+  addNew(member: string, score: number, limits: ListpackLimits): void {
     if (this.#scores === null) {
       const fits = this.#entries.length < limits.maxEntries && member.length <= limits.maxValue;
-      if (fits || this.score(member) !== undefined) return this.#setPacked(member, score);
+      if (fits) {
+        this.#entries.insert(score === 0 ? 0 : score, member);
+        return;
+      }
       this.#convertToSkiplist();
     }
-    return this.#setIndexed(member, score);
+    this.#entries.insert(score, member);
+    (this.#scores as Map<string, number>).set(member, score);
+  }
+
+  /**
+   * Moves a member that the caller found with score `current` (as score()
+   * returned it) to a different score. Callers that know both scores skip
+   * the member lookups that set() does.
+   */
+  changeScore(member: string, current: number, score: number): void {
+    this.#entries.remove(current, member);
+    if (this.#scores === null) {
+      this.#entries.insert(score === 0 ? 0 : score, member);
+      return;
+    }
+    this.#entries.insert(score, member);
+    this.#scores.set(member, score);
   }
 
   /** Removes a member; returns false when it was not present. */
   delete(member: string): boolean {
     const score = this.score(member);
     if (score === undefined) return false;
-    this.#entries.removeAt(this.#entries.rankOf(score, member));
+    this.#entries.remove(score, member);
     this.#scores?.delete(member);
     return true;
   }
@@ -302,31 +336,6 @@ export class SortedSet implements CollectionValue {
     if (isEmptyLexRange(range) || entries.length === 0) return false;
     if (!aboveLexMin(entries.memberAt(entries.length - 1), range.min)) return false;
     return belowLexMax(entries.memberAt(0), range.max);
-  }
-
-  /** Sets a score in the listpack encoding, which stores -0 as 0 like Redis's listpack. */
-  #setPacked(member: string, score: number): boolean {
-    const packed = this.#entries as PackedEntries;
-    const stored = score === 0 ? 0 : score;
-    const rank = packed.indexOfMember(member);
-    if (rank >= 0) {
-      if (packed.scoreAt(rank) === stored) return false;
-      packed.removeAt(rank);
-    }
-    packed.insert(stored, member);
-    return rank < 0;
-  }
-
-  #setIndexed(member: string, score: number): boolean {
-    const scores = this.#scores as Map<string, number>;
-    const old = scores.get(member);
-    if (old !== undefined) {
-      if (old === score) return false;
-      this.#entries.removeAt(this.#entries.rankOf(old, member));
-    }
-    this.#entries.insert(score, member);
-    scores.set(member, score);
-    return old === undefined;
   }
 
   #convertToSkiplist(): void {
