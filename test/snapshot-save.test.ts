@@ -15,6 +15,7 @@ import Redis from 'ioredis';
 import { RdbReader } from '../src/persistence/rdb-file';
 import type { PlainValue } from '../src/persistence/rdb-values';
 import { MemcacheLineClient, startDamselflyWithMemcached } from './memcache-support';
+import { assertDifferential } from './support/differential';
 import { makeTempDir, sleep } from './support/server-process';
 import {
   redisServerSkipReason,
@@ -261,6 +262,19 @@ describe('BGSAVE during changes', () => {
 });
 
 describe('BGSAVE during changes, loaded by Redis', { skip: redisServerSkipReason() }, () => {
+  test('rdb-key-save-delay accepts what Redis does', async () => {
+    const damselfly = await startDamselfly();
+    const reference = await startRedisServer();
+    assert.ok(reference !== null);
+    const steps = ['100', '-5', '0', '2147483647', '-2147483648', '2147483648', 'abc', '1.5'];
+    await assertDifferential(damselfly, reference, [
+      ...steps.flatMap((value) => [
+        ['CONFIG', 'SET', 'rdb-key-save-delay', value],
+        ['CONFIG', 'GET', 'rdb-key-save-delay'],
+      ]),
+    ]);
+  });
+
   test('redis-server loads the file', async () => {
     const server = await startDamselfly();
     const redis = client(server.port);

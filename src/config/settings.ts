@@ -240,6 +240,8 @@ export const SETTINGS: readonly Setting[] = [
     help: 'accepted for redis.conf compatibility; snapshots always carry a checksum',
   },
   {
+    // NOTE: Redis 7.0 leaves this setting out of CONFIG GET pattern matches such as
+    // `CONFIG GET *`; Damselfly lists it there too.
     name: 'rdb-key-save-delay',
     type: 'int',
     default: '0',
