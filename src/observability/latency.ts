@@ -19,8 +19,10 @@ const BUCKET_COUNT = 36 - SUB_BUCKET_BITS + 2;
 /** The first level of LATENCY HISTOGRAM's cumulative distribution, in ns; levels double. */
 const FIRST_LEVEL_NS = 1024;
 
+/** Returns the number of bits of a non-negative integer below 2^53. */
 function bitLength(value: number): number {
-  return value === 0 ? 0 : Math.floor(Math.log2(value)) + 1;
+  if (value < 2 ** 32) return 32 - Math.clz32(value);
+  return 64 - Math.clz32(Math.floor(value / 2 ** 32));
 }
 
 /** A log-linear histogram of durations in nanoseconds. */
@@ -51,7 +53,8 @@ export class Histogram {
   }
 
   static #indexOf(value: number): number {
-    const bucket = Math.max(0, bitLength(value | (SUB_BUCKETS - 1)) - SUB_BUCKET_BITS);
+    // Bitwise OR would cut values at 32 bits, so the minimum is taken on bit lengths.
+    const bucket = Math.max(bitLength(value), SUB_BUCKET_BITS) - SUB_BUCKET_BITS;
     const sub = Math.floor(value / 2 ** bucket);
     return bucket * HALF_BUCKETS + sub;
   }
