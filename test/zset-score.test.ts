@@ -70,6 +70,67 @@ describe('strtod', () => {
   });
 });
 
+/** The strtod route of parseScore, which its shortcut for plain decimals must agree with. */
+function parseScoreByStrtod(text: string): number | null {
+  if (text.length === 0 || /^[ \t\n\v\f\r]/.test(text)) return null;
+  const parsed = strtod(text);
+  if (parsed.end !== text.length || parsed.outOfRange || Number.isNaN(parsed.value)) return null;
+  return parsed.value;
+}
+
+function parseScoreOrNull(text: string): number | null {
+  try {
+    return parseScore(text);
+  } catch {
+    return null;
+  }
+}
+
+describe('plain decimal scores', () => {
+  const cases = [
+    '0',
+    '-0',
+    '000000012345',
+    '-000000012345',
+    '123456789012345',
+    '999999999999999',
+    '1234567890123456',
+    '9007199254740993',
+    '99999999999999999999',
+    '1'.repeat(21),
+    '5.',
+    '.5',
+    '-.5',
+    '-5.',
+    '0.1',
+    '0.30000000000000004',
+    '1.5',
+    '-',
+    '.',
+    '-.',
+    '1..2',
+    '1.2.3',
+    '--1',
+    '1-',
+    '+1',
+  ];
+  for (const text of cases) {
+    test(`reads ${JSON.stringify(text)} as strtod does`, () => {
+      assert.ok(Object.is(parseScoreOrNull(text), parseScoreByStrtod(text)));
+    });
+  }
+
+  test('matches strtod on random digit strings', () => {
+    const character = fc.constantFrom(...'0123456789.-+e'.split(''));
+    fc.assert(
+      fc.property(fc.stringOf(character, { maxLength: 24 }), (text) => {
+        assert.ok(Object.is(parseScoreOrNull(text), parseScoreByStrtod(text)), text);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('score arguments', () => {
   test('parseScore rejects what Redis rejects', () => {
     for (const text of ['', ' 1', '1 ', 'nan', '1e400', '1e-400', 'x', '1\x00']) {

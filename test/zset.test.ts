@@ -159,6 +159,22 @@ describe('sorted set commands against redis-server', { skip: redisServerSkipReas
       'inf1',
       'infinit',
       'infinityx',
+      '-0',
+      '1.',
+      '1e3',
+      '000000012345',
+      '-000000012345',
+      '999999999999999',
+      '9007199254740993',
+      '99999999999999999999',
+      '1'.repeat(21),
+      '9'.repeat(308),
+      '9'.repeat(309),
+      `0.${'0'.repeat(30)}1`,
+      '-.',
+      '.',
+      '1.2.3',
+      '--1',
     ];
     await compare(scores.flatMap((score, i) => [['ZADD', 'z', score, `m${i}`]]));
     await compare([['ZRANGE', 'z', '0', '-1', 'WITHSCORES']]);

@@ -106,12 +106,49 @@ function scaleByPowerOfTwo(digits: bigint, power: number): number {
   return result;
 }
 
+/** The maximum length of text that plainDecimal reads: too short to overflow or underflow. */
+const PLAIN_DECIMAL_MAX_LENGTH = 20;
+/** Integers of up to this many digits are exact in a double, so summing digits is exact. */
+const EXACT_DIGITS = 15;
+
+/**
+ * Returns the value of short plain decimal text: an optional "-", then
+ * digits with at most one ".". Returns undefined for any other text, which
+ * then takes the full strtod path. Short integers are summed digit by digit,
+ * which is exact. Other text goes to Number(), which rounds to the nearest
+ * double exactly as strtod does. Both read "-0" as -0 and "5." as 5.
+ */
+function plainDecimal(text: string): number | undefined {
+  const length = text.length;
+  if (length > PLAIN_DECIMAL_MAX_LENGTH) return undefined;
+  const negative = text.charCodeAt(0) === 0x2d;
+  let digits = 0;
+  let dots = 0;
+  let value = 0;
+  for (let i = negative ? 1 : 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x30 && code <= 0x39) {
+      digits++;
+      value = value * 10 + (code - 0x30);
+    } else if (code === 0x2e && dots === 0) {
+      dots++;
+    } else {
+      return undefined;
+    }
+  }
+  if (digits === 0) return undefined;
+  if (dots === 0 && digits <= EXACT_DIGITS) return negative ? -value : value;
+  return Number(text);
+}
+
 /**
  * Parses a score or increment as Redis's getDoubleFromObject does: the whole
  * argument must be a number, with no leading white space, no NaN, and no
  * overflow or underflow to zero. Raises `message` otherwise.
  */
 export function parseScore(text: string, message: string = ERR.notFloat): number {
+  const plain = plainDecimal(text);
+  if (plain !== undefined) return plain;
   if (text.length === 0 || isSpace(text.charCodeAt(0))) throw new CommandError(message);
   const parsed = strtod(text);
   if (parsed.end !== text.length || parsed.outOfRange || Number.isNaN(parsed.value)) {

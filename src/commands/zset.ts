@@ -7,7 +7,7 @@ import { signalKeyReady } from '../engine/blocking';
 import { command, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
-import { SortedSet } from '../store/zset';
+import { SortedSet, type ListpackLimits } from '../store/zset';
 import { isOption } from './arguments';
 import { deleteEmptiedKey, storeNewKey } from './collection-keys';
 import { parseLexRange, parseScore, parseScoreRange } from './score';
@@ -27,21 +27,26 @@ interface AddFlags {
   incr: boolean;
 }
 
-/** The outcome of one score-member pair. */
-interface AddOutcome {
-  added: boolean;
-  updated: boolean;
-  /** False when NX, XX, GT or LT left the member alone. */
-  processed: boolean;
+/** The outcome totals of one ZADD or ZINCRBY. */
+interface AddTotals {
+  added: number;
+  updated: number;
+  /** Pairs that NX, XX, GT and LT did not skip. */
+  processed: number;
+  /** The score of the last processed pair. */
   score: number;
 }
 
-const NO_FLAGS: AddFlags = { nx: false, xx: false, gt: false, lt: false, ch: false, incr: false };
+/** Returns flags with none set; a literal, which allocates faster than copying a constant. */
+function noFlags(): AddFlags {
+  return { nx: false, xx: false, gt: false, lt: false, ch: false, incr: false };
+}
+
 const FLAG_NAMES = ['NX', 'XX', 'GT', 'LT', 'CH', 'INCR'] as const;
 
 /** Reads ZADD's leading flags; returns them with the index of the first score. */
 function parseAddFlags(args: readonly string[]): { flags: AddFlags; start: number } {
-  const flags = { ...NO_FLAGS };
+  const flags = noFlags();
   let index = 2;
   for (; index < args.length; index++) {
     const name = FLAG_NAMES.find((flag) => isOption(args[index], flag));
@@ -63,55 +68,68 @@ function validateAddFlags(flags: AddFlags, pairArguments: number): void {
 
 /**
  * Applies one score (or increment) to a member under the flags, as Redis's
- * zsetAdd does. NX skips existing members and XX skips new ones. GT and LT
- * skip updates that do not raise or lower the score, but a new member is
- * always added.
+ * zsetAdd does, and counts the outcome in `totals`. NX skips existing members
+ * and XX skips new ones. GT and LT skip updates that do not raise or lower
+ * the score, but a new member is always added.
  */
 function addMember(
-  client: Client,
   zset: SortedSet,
   member: string,
   score: number,
   flags: AddFlags,
-): AddOutcome {
+  limits: ListpackLimits,
+  totals: AddTotals,
+): void {
   const current = zset.score(member);
-  const skipped = { added: false, updated: false, processed: false, score };
   if (current === undefined) {
-    if (flags.xx) return skipped;
-    zset.set(member, score, listpackLimits(client));
-    return { added: true, updated: false, processed: true, score };
+    if (flags.xx) return;
+    zset.addNew(member, score, limits);
+    totals.added++;
+    totals.processed++;
+    totals.score = score;
+    return;
   }
-  if (flags.nx) return skipped;
+  if (flags.nx) return;
   const next = flags.incr ? current + score : score;
   if (Number.isNaN(next)) throw new CommandError(ERR.scoreNaN);
-  if ((flags.lt && next >= current) || (flags.gt && next <= current)) return skipped;
-  const updated = next !== current;
-  if (updated) zset.set(member, next, listpackLimits(client));
-  return { added: false, updated, processed: true, score: next };
+  if ((flags.lt && next >= current) || (flags.gt && next <= current)) return;
+  if (next !== current) {
+    zset.changeScore(member, current, next);
+    totals.updated++;
+  }
+  totals.processed++;
+  totals.score = next;
+}
+
+/** Parses the score of every pair that starts at args[start], before anything changes. */
+function parseScores(args: readonly string[], start: number): number[] {
+  const scores = [parseScore(args[start])];
+  for (let i = start + 2; i < args.length; i += 2) scores.push(parseScore(args[i]));
+  return scores;
 }
 
 /**
- * Applies every pair to the set under `key`, creating the key when it is
- * missing (unless XX). Sends 'zadd' or 'zincr', counts dirty changes and
- * wakes blocked clients. Returns the outcome totals and the last score.
+ * Applies the pairs (scores[i], args[start + 2i + 1]) to the set under the
+ * key args[1], creating the key when it is missing (unless XX). Sends 'zadd'
+ * or 'zincr', counts dirty changes and wakes blocked clients. Returns the
+ * outcome totals.
  */
 function addPairs(
   client: Client,
-  key: string,
-  pairs: [number, string][],
+  args: readonly string[],
+  start: number,
+  scores: readonly number[],
   flags: AddFlags,
-): { added: number; updated: number; processed: number; score: number } {
+): AddTotals {
+  const key = args[1];
   const totals = { added: 0, updated: 0, processed: 0, score: 0 };
   let zset = writableZset(client, key);
   if (zset === undefined && flags.xx) return totals;
+  const limits = listpackLimits(client);
   const created = zset === undefined;
-  zset ??= SortedSet.forFirstMember(pairs[0][1], listpackLimits(client));
-  for (const [score, member] of pairs) {
-    const outcome = addMember(client, zset, member, score, flags);
-    if (outcome.added) totals.added++;
-    if (outcome.updated) totals.updated++;
-    if (outcome.processed) totals.processed++;
-    totals.score = outcome.score;
+  zset ??= SortedSet.forFirstMember(args[start + 1], limits);
+  for (let i = 0; i < scores.length; i++) {
+    addMember(zset, args[start + 2 * i + 1], scores[i], flags, limits, totals);
   }
   if (created && zset.size() > 0) storeNewKey(client, key, zset);
   if (totals.added + totals.updated === 0) return totals;
@@ -129,9 +147,7 @@ function addPairs(
 function zadd(client: Client, args: string[]): void {
   const { flags, start } = parseAddFlags(args);
   validateAddFlags(flags, args.length - start);
-  const pairs: [number, string][] = [];
-  for (let i = start; i < args.length; i += 2) pairs.push([parseScore(args[i]), args[i + 1]]);
-  const totals = addPairs(client, args[1], pairs, flags);
+  const totals = addPairs(client, args, start, parseScores(args, start), flags);
   if (!flags.incr) {
     client.reply.int(flags.ch ? totals.added + totals.updated : totals.added);
   } else if (totals.processed > 0) {
@@ -144,7 +160,9 @@ function zadd(client: Client, args: string[]): void {
 /** ZINCRBY key increment member: adds to the member's score (from 0 when new); the new score. */
 function zincrby(client: Client, args: string[]): void {
   const increment = parseScore(args[2]);
-  const totals = addPairs(client, args[1], [[increment, args[3]]], { ...NO_FLAGS, incr: true });
+  const flags = noFlags();
+  flags.incr = true;
+  const totals = addPairs(client, args, 2, [increment], flags);
   client.reply.double(totals.score);
 }
 
