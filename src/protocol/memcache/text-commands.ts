@@ -10,13 +10,18 @@ import { isValidKey } from './keys';
 import { applyDelta, expiryFromExptime, parseCounter, parseInt32, parseUint64 } from './numbers';
 import type { MemcacheSession } from './session';
 
-/** Writes one `VALUE key flags bytes [cas]` entry with its data block. */
-function writeValue(session: MemcacheSession, key: string, meta: ItemMeta, withCas: boolean): void {
+/**
+ * Retrieval entries are handed to the writer in pieces of about this many
+ * bytes, so that a large multi-get never builds one huge string.
+ */
+const ENTRIES_PIECE_SIZE = 64 * 1024;
+
+/** Returns one `VALUE key flags bytes [cas]` entry with its data block. */
+function valueEntry(key: string, meta: ItemMeta, withCas: boolean): string {
   const value = meta.value;
+  const data = typeof value === 'string' ? value : value.latin1Slice(0, value.length);
   const cas = withCas ? ` ${meta.cas}` : '';
-  session.writer.text(`VALUE ${key} ${meta.flags} ${value.length}${cas}\r\n`);
-  session.writer.value(value);
-  session.writer.crlf();
+  return `VALUE ${key} ${meta.flags} ${value.length}${cas}\r\n${data}\r\n`;
 }
 
 /**
@@ -41,18 +46,28 @@ function retrieve(session: MemcacheSession, tokens: string[], withCas: boolean, 
     expireAt = expiryFromExptime(exptime, now);
     first = 2;
   }
-  const mark = session.writer.length;
+  const writer = session.writer;
+  const mark = writer.length;
+  // Entries are joined in a local variable, because storing each joined string in the
+  // writer's field would cost a GC write barrier per join.
+  let entries = '';
   for (let i = first; i < tokens.length; i++) {
-    if (!retrieveOne(session, tokens[i], withCas, touch, expireAt, now)) {
-      session.writer.truncate(mark);
-      session.writer.line(MEMCACHE_ERR.badFormat);
+    const entry = retrieveOne(session, tokens[i], withCas, touch, expireAt, now);
+    if (entry === null) {
+      writer.truncate(mark);
+      writer.line(MEMCACHE_ERR.badFormat);
       return;
     }
+    entries += entry;
+    if (entries.length >= ENTRIES_PIECE_SIZE) {
+      writer.text(entries);
+      entries = '';
+    }
   }
-  session.writer.line('END');
+  writer.text(entries + 'END\r\n');
 }
 
-/** Looks up one key of a retrieval; returns false for an invalid key. */
+/** Looks up one key of a retrieval; returns its entry ('' on a miss), or null for an invalid key. */
 function retrieveOne(
   session: MemcacheSession,
   key: string,
@@ -60,8 +75,8 @@ function retrieveOne(
   touch: boolean,
   expireAt: number | null,
   now: number,
-): boolean {
-  if (!isValidKey(key)) return false;
+): string | null {
+  if (!isValidKey(key)) return null;
   const stats = session.stats;
   const meta = session.store.find(key, now);
   if (touch) stats.cmdTouch++;
@@ -69,14 +84,14 @@ function retrieveOne(
   if (meta === undefined) {
     if (touch) stats.touchMisses++;
     else stats.getMisses++;
-    return true;
+    return '';
   }
   if (touch) stats.touchHits++;
   else stats.getHits++;
-  writeValue(session, key, meta, withCas);
+  const entry = valueEntry(key, meta, withCas);
   session.store.access(meta, now);
   if (touch) session.store.setExpiry(key, expireAt, now);
-  return true;
+  return entry;
 }
 
 /** touch <key> <exptime> [noreply]: TOUCHED after setting the item's expiry, or NOT_FOUND. */

@@ -29,8 +29,7 @@ export class MemcacheWriter {
 
   /** Writes a line and its CRLF. */
   line(text: string): void {
-    this.text(text);
-    this.#text += '\r\n';
+    this.text(text + '\r\n');
   }
 
   /** Writes text without a line end. */
