@@ -98,6 +98,16 @@ export class ItemStore {
     return this.database.get(key) !== undefined;
   }
 
+  /**
+   * Removes (and announces) the key if its time to live has run out, as a
+   * Redis write does before it replaces a value. Without any key with a
+   * time to live in the database, there is nothing to look up.
+   */
+  expireIfDue(key: string): void {
+    const db = this.database;
+    if (db.expires.size !== 0) db.get(key);
+  }
+
   /** Marks an item fetched now, as a get or a touch does. */
   access(meta: ItemMeta, now: number): void {
     meta.fetched = true;

@@ -44,8 +44,7 @@ export function storeItem(store: ItemStore, request: StoreRequest, now: number):
   const key = request.key;
   switch (request.mode) {
     case 'set':
-      // The lookup removes (and announces) an expired item before it is replaced, as Redis does.
-      store.occupied(key);
+      store.expireIfDue(key);
       return storeNew(store, request, now);
     case 'add':
       if (store.occupied(key)) return { result: 'NOT_STORED' };
