@@ -36,7 +36,12 @@ export class MemcacheConnection {
     if (this.#session.closing) this.#end();
   }
 
-  /** Sends pending replies; pauses reading while the socket is backed up. */
+  /**
+   * Sends pending replies; pauses reading while the socket is backed up.
+   * NOTE: unlike the Redis port, replies do not wait for the append-only file
+   * to be synced, so with appendfsync always a memcached client can get
+   * STORED before the write is on disk.
+   */
   #flush(): void {
     const writer = this.#session.writer;
     if (writer.length === 0 || this.#closed) return;

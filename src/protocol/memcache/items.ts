@@ -20,11 +20,14 @@ import { MemcacheStats } from './stats';
 
 /** Memcached-only state of one stored value. */
 export class ItemMeta {
-  value: StringValue;
-  flags: number;
-  cas: number;
+  // These four are created by the constructor (`declare` emits no class field). A class
+  // field would start as undefined, and V8 would then store each new `lastAccess` as a
+  // pointer to a newly allocated number instead of updating a double in place.
+  declare value: StringValue;
+  declare flags: number;
+  declare cas: number;
   /** Unix ms of the last fetch or store. */
-  lastAccess: number;
+  declare lastAccess: number;
   /** Fetched at least once since it was stored (meta `h`, `me` fetch=yes). */
   fetched = false;
   /** Marked stale by `md ... I` or a stale `ms ... I` store. */
