@@ -70,8 +70,9 @@ export class PubSub {
 }
 
 /**
- * One push message, encoded at most once per protocol version however many
- * clients receive it: `*` in RESP2, `>` in RESP3, then the bulk strings.
+ * One push message, encoded on first use and cached per protocol version, so
+ * it is encoded at most twice however many clients receive it. The frame is
+ * `*` in RESP2 or `>` in RESP3, then the bulk strings.
  */
 class PushFrame {
   readonly #parts: readonly string[];

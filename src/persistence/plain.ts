@@ -39,7 +39,7 @@ export function fromPlain(plain: PlainValue, config: Config): Value {
   return codecFor(plain.type).fromPlain(plain, config);
 }
 
-/** A function told about each key that loading or RESTORE stored. */
+/** A function called with each key that loading or RESTORE stored. */
 export type StoredValueHook = (server: Server, db: Database, key: string, value: Value) => void;
 
 /** Hooks run by `valueStored`; a type registers one when its values need follow-up. */
