@@ -7,6 +7,7 @@ import { FIRST_KEY_WRITTEN, command, type RegisteredCommand } from '../engine/co
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { SetValue, setFromMembers, setLimits } from '../store/set';
+import { MAX_MAP_ENTRIES } from '../store/types';
 import { toBigInt64, toInteger, isOption } from './arguments';
 import { notifyFamily } from './collection-keys';
 import { lookupSet, notifySet } from './set-lookup';
@@ -46,7 +47,12 @@ function combine(
   const result = new SetValue();
   if (operation === 'union') {
     for (const set of sources) {
-      for (const member of set?.members() ?? []) result.add(member, limits);
+      for (const member of set?.members() ?? []) {
+        if (result.lacksRoomFor(1) && !result.has(member)) {
+          throw new CommandError(ERR.resultTooLarge(MAX_MAP_ENTRIES));
+        }
+        result.add(member, limits);
+      }
     }
     return result;
   }

@@ -9,7 +9,7 @@ import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { SetValue } from '../store/set';
 import { compareEntries } from '../store/ranked-entries';
-import { isString, type Value } from '../store/types';
+import { isString, MAX_MAP_ENTRIES, type Value } from '../store/types';
 import { SortedSet, type ScoredMember } from '../store/zset';
 import { isOption, parseInteger, toInteger } from './arguments';
 import { lookupRead } from './lookup';
@@ -148,6 +148,9 @@ function union(request: OperationRequest): Map<string, number> {
   for (const source of request.sources) {
     forEachWeighted(source, (member, score) => {
       const current = result.get(member);
+      if (current === undefined && result.size === MAX_MAP_ENTRIES) {
+        throw new CommandError(ERR.resultTooLarge(MAX_MAP_ENTRIES));
+      }
       const combined = current === undefined ? score : combine(request.aggregate, current, score);
       result.set(member, combined);
     });

@@ -7,6 +7,7 @@ import { signalKeyReady } from '../engine/blocking';
 import { command, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
+import { MAX_MAP_ENTRIES } from '../store/types';
 import { SortedSet, type ListpackLimits } from '../store/zset';
 import { isOption } from './arguments';
 import { deleteEmptiedKey, storeNewKey } from './collection-keys';
@@ -108,6 +109,17 @@ function parseScores(args: readonly string[], start: number): number[] {
   return scores;
 }
 
+/** Raises an error when the members of the pairs from args[start] would overfill the set. */
+function ensureRoomForMembers(zset: SortedSet, args: readonly string[], start: number): void {
+  const pairs = (args.length - start) / 2;
+  if (!zset.lacksRoomFor(pairs)) return;
+  const added = new Set<string>();
+  for (let i = start + 1; i < args.length; i += 2) {
+    if (zset.score(args[i]) === undefined) added.add(args[i]);
+  }
+  if (zset.lacksRoomFor(added.size)) throw new CommandError(ERR.collectionFull(MAX_MAP_ENTRIES));
+}
+
 /**
  * Applies the pairs (scores[i], args[start + 2i + 1]) to the set under the
  * key args[1], creating the key when it is missing (unless XX). Sends 'zadd'
@@ -128,6 +140,7 @@ function addPairs(
   const limits = listpackLimits(client);
   const created = zset === undefined;
   zset ??= SortedSet.forFirstMember(args[start + 1], limits);
+  if (!flags.xx) ensureRoomForMembers(zset, args, start);
   for (let i = 0; i < scores.length; i++) {
     addMember(zset, args[start + 2 * i + 1], scores[i], flags, limits, totals);
   }

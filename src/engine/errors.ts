@@ -147,7 +147,9 @@ export const ERR = {
   numFieldsMismatch: 'ERR The `numfields` parameter must match the number of arguments',
   negativeExpire: 'ERR invalid expire time, must be >= 0',
   collectionFull: (max: number) =>
-    `ERR the key holds the most elements a hash or set can have (${max})`,
+    `ERR the key holds the most elements a hash, set or sorted set can have (${max})`,
+  resultTooLarge: (max: number) =>
+    `ERR the result would hold more elements than a set or sorted set can have (${max})`,
   randomCountTooLarge: (max: number) =>
     `ERR count is out of range: a reply with repeated elements holds at most ${max}`,
   indexOutOfRange: 'ERR index out of range',

@@ -10,7 +10,7 @@ import { registerPlainCodec } from '../persistence/plain';
 import type { PlainValue } from '../persistence/rdb-values';
 import { OrderTree } from './order-tree';
 import { PackedEntries, type EntryVisitor, type RankedEntries } from './ranked-entries';
-import type { CollectionValue } from './types';
+import { MAX_MAP_ENTRIES, type CollectionValue } from './types';
 
 /** The listpack limits in force, from zset-max-listpack-entries and -value. */
 export interface ListpackLimits {
@@ -119,6 +119,11 @@ export class SortedSet implements CollectionValue {
     return copy;
   }
 
+  /** Returns whether `count` more members would exceed the maximum size of a Map. */
+  lacksRoomFor(count: number): boolean {
+    return this.#scores !== null && this.#scores.size + count > MAX_MAP_ENTRIES;
+  }
+
   score(member: string): number | undefined {
     if (this.#scores !== null) return this.#scores.get(member);
     const packed = this.#entries as PackedEntries;
@@ -155,8 +160,9 @@ export class SortedSet implements CollectionValue {
       }
       this.#convertToSkiplist();
     }
-    this.#entries.insert(score, member);
+    // The map is updated first: if it is full, it throws before the tree changes.
     (this.#scores as Map<string, number>).set(member, score);
+    this.#entries.insert(score, member);
   }
 
   /**
