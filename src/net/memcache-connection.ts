@@ -46,12 +46,10 @@ export class MemcacheConnection {
     const writer = this.#session.writer;
     if (writer.length === 0 || this.#closed) return;
     this.#session.stats.bytesWritten += writer.length;
-    const parts = writer.take();
     const socket = this.#socket;
-    if (parts.length > 1) socket.cork();
-    let flowing = true;
-    for (const part of parts) flowing = socket.write(part, 'latin1');
-    if (parts.length > 1) socket.uncork();
+    const flowing = socket.write(writer.take());
+    // Bytes still queued on the socket belong to it now, not to the writer.
+    if (socket.writableLength > 0) writer.handOff();
     if (!flowing) socket.pause();
   }
 

@@ -118,6 +118,11 @@ export class Acl {
     return this.#version;
   }
 
+  /** False while every user may run everything, so that no check can deny. */
+  get restricted(): boolean {
+    return this.#restricted;
+  }
+
   /** Recomputes what the fast path relies on after users, roles or settings changed. */
   changed(): void {
     this.#version++;

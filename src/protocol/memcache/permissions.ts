@@ -79,6 +79,7 @@ export class MemcachePermissions {
 
   /** Checks one command line; any key the user may not touch denies the whole command. */
   check(tokens: readonly string[]): PermissionResult {
+    if (!this.#server.security.acl.restricted) return ALLOWED;
     const mapping = MAPPINGS.get(tokens[0]);
     if (mapping === undefined) return ALLOWED;
     const spec = this.#server.commands.get(mapping.command) as RegisteredCommand | undefined;

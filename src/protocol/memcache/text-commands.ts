@@ -11,20 +11,6 @@ import { applyDelta, expiryFromExptime, parseCounter, parseInt32, parseUint64 } 
 import type { MemcacheSession } from './session';
 
 /**
- * Retrieval entries are handed to the writer in pieces of about this many
- * bytes, so that a large multi-get never builds one huge string.
- */
-const ENTRIES_PIECE_SIZE = 64 * 1024;
-
-/** Returns one `VALUE key flags bytes [cas]` entry with its data block. */
-function valueEntry(key: string, meta: ItemMeta, withCas: boolean): string {
-  const value = meta.value;
-  const data = typeof value === 'string' ? value : value.latin1Slice(0, value.length);
-  const cas = withCas ? ` ${meta.cas}` : '';
-  return `VALUE ${key} ${meta.flags} ${value.length}${cas}\r\n${data}\r\n`;
-}
-
-/**
  * get|gets <key>*, gat|gats <exptime> <key>*: a VALUE entry for each live
  * item, then END. gat and gats also set each found item's expiry. An invalid
  * key drops the entries written so far and replies CLIENT_ERROR.
@@ -48,26 +34,17 @@ function retrieve(session: MemcacheSession, tokens: string[], withCas: boolean, 
   }
   const writer = session.writer;
   const mark = writer.length;
-  // Entries are joined in a local variable, because storing each joined string in the
-  // writer's field would cost a GC write barrier per join.
-  let entries = '';
   for (let i = first; i < tokens.length; i++) {
-    const entry = retrieveOne(session, tokens[i], withCas, touch, expireAt, now);
-    if (entry === null) {
+    if (!retrieveOne(session, tokens[i], withCas, touch, expireAt, now)) {
       writer.truncate(mark);
       writer.line(MEMCACHE_ERR.badFormat);
       return;
     }
-    entries += entry;
-    if (entries.length >= ENTRIES_PIECE_SIZE) {
-      writer.text(entries);
-      entries = '';
-    }
   }
-  writer.text(entries + 'END\r\n');
+  writer.line('END');
 }
 
-/** Looks up one key of a retrieval; returns its entry ('' on a miss), or null for an invalid key. */
+/** Looks up one key of a retrieval and writes its entry, if any; false for an invalid key. */
 function retrieveOne(
   session: MemcacheSession,
   key: string,
@@ -75,8 +52,8 @@ function retrieveOne(
   touch: boolean,
   expireAt: number | null,
   now: number,
-): string | null {
-  if (!isValidKey(key)) return null;
+): boolean {
+  if (!isValidKey(key)) return false;
   const stats = session.stats;
   const meta = session.store.find(key, now);
   if (touch) stats.cmdTouch++;
@@ -84,14 +61,14 @@ function retrieveOne(
   if (meta === undefined) {
     if (touch) stats.touchMisses++;
     else stats.getMisses++;
-    return '';
+    return true;
   }
   if (touch) stats.touchHits++;
   else stats.getHits++;
-  const entry = valueEntry(key, meta, withCas);
+  session.writer.entry(key, meta.flags, meta.value, withCas ? meta.cas : -1);
   session.store.access(meta, now);
   if (touch) session.store.setExpiry(key, expireAt, now);
-  return entry;
+  return true;
 }
 
 /** touch <key> <exptime> [noreply]: TOUCHED after setting the item's expiry, or NOT_FOUND. */

@@ -1,79 +1,121 @@
 /**
- * The reply bytes of one Memcached connection, gathered as byte strings
- * (latin1, one character per byte) so that the connection sends all replies
- * of a read batch with one socket write. Node.js (src/stream_base.cc) copies
- * a latin1 string of up to 16 KiB to a stack buffer and writes it at once,
- * so a reply needs no Buffer of its own. Joining strings in V8 copies
- * nothing until that write.
+ * The reply bytes of one Memcached connection, encoded into one growing
+ * buffer so that the connection sends all replies of a read batch with one
+ * socket write. Strings are byte strings (latin1, one character per byte).
  */
 import type { StringValue } from '../../store/types';
+import { putBytes, putDecimal, putText } from '../byte-output';
 
-/**
- * The pending text is closed off as a part at this length, so that a large
- * multi-get stays far below V8's maximum string length (2^29 - 24 characters
- * in 64-bit builds).
- */
-const PART_SIZE = 1024 * 1024;
+const INITIAL_SIZE = 16 * 1024;
+/** A buffer grown past this size is dropped after its bytes are taken. */
+const KEPT_SIZE = 1024 * 1024;
+const CR = 0x0d;
+const LF = 0x0a;
+const SPACE = 0x20;
+/** `VALUE `, the start of a retrieval entry. */
+const VALUE_PREFIX = Buffer.from('VALUE ', 'latin1');
+/** Room for the numbers and separators of a `VALUE` line: flags, length and CAS. */
+const ENTRY_NUMBERS_ROOM = 64;
 
 export class MemcacheWriter {
-  /** Text written after the last closed part. */
-  #text = '';
-  /** Closed parts, each about PART_SIZE characters; usually empty. */
-  #parts: string[] = [];
-  #partsLength = 0;
+  #buffer = Buffer.allocUnsafe(INITIAL_SIZE);
+  #length = 0;
 
   /** Bytes written and not yet taken. */
   get length(): number {
-    return this.#partsLength + this.#text.length;
+    return this.#length;
   }
 
   /** Writes a line and its CRLF. */
   line(text: string): void {
-    this.text(text + '\r\n');
+    this.#reserve(text.length + 2);
+    this.#length = putText(this.#buffer, this.#length, text);
+    this.#crlf();
   }
 
   /** Writes text without a line end. */
   text(text: string): void {
-    this.#text += text;
-    if (this.#text.length >= PART_SIZE) this.#closePart();
+    this.#reserve(text.length);
+    this.#length = putText(this.#buffer, this.#length, text);
   }
 
   crlf(): void {
-    this.#text += '\r\n';
+    this.#reserve(2);
+    this.#crlf();
+  }
+
+  /** Writes a stored value's bytes, without a line end. */
+  value(value: StringValue): void {
+    this.#reserve(value.length);
+    this.#put(value);
   }
 
   /**
-   * Writes a stored value's bytes, without a line end. A Buffer value is
-   * copied, because a Redis command may change it in place while the reply
-   * is still queued on the socket.
+   * Writes one retrieval entry: `VALUE <key> <flags> <bytes>[ <cas>]`, CRLF,
+   * the value and CRLF. A CAS value below 0 is left out.
    */
-  value(value: StringValue): void {
-    this.text(typeof value === 'string' ? value : value.latin1Slice(0, value.length));
+  entry(key: string, flags: number, value: StringValue, cas: number): void {
+    this.#reserve(VALUE_PREFIX.length + key.length + ENTRY_NUMBERS_ROOM + value.length);
+    const buffer = this.#buffer;
+    let at = putBytes(buffer, this.#length, VALUE_PREFIX);
+    at = putText(buffer, at, key);
+    buffer[at++] = SPACE;
+    at = putDecimal(buffer, at, flags);
+    buffer[at++] = SPACE;
+    at = putDecimal(buffer, at, value.length);
+    if (cas >= 0) {
+      buffer[at++] = SPACE;
+      at = putDecimal(buffer, at, cas);
+    }
+    buffer[at++] = CR;
+    buffer[at++] = LF;
+    this.#length = at;
+    this.#put(value);
+    this.#crlf();
   }
 
   /** Drops everything written after `mark` (an earlier `length`). */
   truncate(mark: number): void {
-    while (mark < this.#partsLength) {
-      const last = this.#parts.pop() as string;
-      this.#partsLength -= last.length;
-      this.#text = last;
-    }
-    this.#text = this.#text.slice(0, mark - this.#partsLength);
+    this.#length = mark;
   }
 
-  /** Returns the pending text in parts (one, unless it is large) and empties the writer. */
-  take(): string[] {
-    const parts = this.#parts;
-    if (this.#text.length > 0) parts.push(this.#text);
-    this.#text = '';
-    this.#parts = [];
-    this.#partsLength = 0;
-    return parts;
+  /**
+   * Returns the pending bytes and empties the writer. The bytes are a view of
+   * the writer's buffer: they stay valid until the next write, unless the
+   * caller calls `handOff` to keep them longer.
+   */
+  take(): Buffer {
+    const bytes = this.#buffer.subarray(0, this.#length);
+    this.#length = 0;
+    if (this.#buffer.length > KEPT_SIZE) this.handOff();
+    return bytes;
   }
 
-  #closePart(): void {
-    this.#parts.push(this.#text);
-    this.#partsLength += this.#text.length;
-    this.#text = '';
+  /** Gives the buffer of the last `take` to the caller; later writes go to a new one. */
+  handOff(): void {
+    this.#buffer = Buffer.allocUnsafe(INITIAL_SIZE);
+  }
+
+  #put(value: StringValue): void {
+    const buffer = this.#buffer;
+    const at = this.#length;
+    this.#length =
+      typeof value === 'string' ? putText(buffer, at, value) : putBytes(buffer, at, value);
+  }
+
+  #crlf(): void {
+    const buffer = this.#buffer;
+    buffer[this.#length++] = CR;
+    buffer[this.#length++] = LF;
+  }
+
+  #reserve(bytes: number): void {
+    const needed = this.#length + bytes;
+    if (needed <= this.#buffer.length) return;
+    let size = this.#buffer.length * 2;
+    while (size < needed) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.#buffer.copy(grown, 0, 0, this.#length);
+    this.#buffer = grown;
   }
 }
