@@ -6,12 +6,17 @@ const INTERNAL_ERROR = Buffer.from('SERVER_ERROR internal error\r\n');
 /**
  * One Memcached client connection. It feeds what the socket delivers to the
  * session, which runs every complete command, and sends all their replies
- * with one socket write. Reading pauses while the socket is backed up.
+ * with one socket write. Reading pauses while the socket is backed up, and
+ * while replies wait for the append-only file's fsync (`appendfsync always`).
  */
 export class MemcacheConnection {
   readonly #socket: Socket;
   readonly #session: MemcacheSession;
   #closed = false;
+  /** The socket refused more output (write returned false); reading waits for 'drain'. */
+  #outputBlocked = false;
+  /** Replies wait for the append-only file's fsync; reading waits too. */
+  #holding = false;
 
   constructor(host: SessionHost, socket: Socket) {
     this.#socket = socket;
@@ -26,22 +31,35 @@ export class MemcacheConnection {
   }
 
   #onData(chunk: Buffer): void {
+    const server = this.#session.store.server;
+    const journalBefore = server.journalCount;
     try {
       this.#session.feed(chunk);
     } catch (error) {
       this.#internalError(error);
       return;
     }
+    if (server.journalCount !== journalBefore && this.#holdForSync()) return;
     this.#flush();
     if (this.#session.closing) this.#end();
   }
 
-  /**
-   * Sends pending replies; pauses reading while the socket is backed up.
-   * NOTE: unlike the Redis port, replies do not wait for the append-only file
-   * to be synced, so with appendfsync always a memcached client can get
-   * STORED before the write is on disk.
-   */
+  /** Holds the replies until the writes they report are durable; returns true when holding. */
+  #holdForSync(): boolean {
+    const aof = this.#session.store.server.aof;
+    if (aof === null || !aof.writer.mustHoldReplies()) return false;
+    this.#holding = true;
+    this.#socket.pause();
+    aof.writer.whenSynced(() => {
+      this.#holding = false;
+      this.#flush();
+      if (this.#session.closing) this.#end();
+      else this.#resumeReading();
+    });
+    return true;
+  }
+
+  /** Sends pending replies; pauses reading while the socket is backed up. */
   #flush(): void {
     const writer = this.#session.writer;
     if (writer.length === 0 || this.#closed) return;
@@ -50,11 +68,19 @@ export class MemcacheConnection {
     const flowing = socket.write(writer.take());
     // Bytes still queued on the socket belong to it now, not to the writer.
     if (socket.writableLength > 0) writer.handOff();
-    if (!flowing) socket.pause();
+    if (!flowing) {
+      this.#outputBlocked = true;
+      socket.pause();
+    }
   }
 
   #onDrain(): void {
-    if (!this.#closed) this.#socket.resume();
+    this.#outputBlocked = false;
+    this.#resumeReading();
+  }
+
+  #resumeReading(): void {
+    if (!this.#closed && !this.#holding && !this.#outputBlocked) this.#socket.resume();
   }
 
   /** Handles a bug, not bad input: logs it, replies SERVER_ERROR as memcached does, and closes. */
