@@ -6,6 +6,7 @@ import { ERR } from '../engine/errors';
 import { loginAs } from '../security/authentication';
 import type { Server } from '../engine/server';
 import { OutputLimitCheck, parseOutputLimits, type OutputLimits } from './output-limits';
+import { readSocket } from './static-read';
 
 /**
  * Reply bytes one read batch may produce before the connection stops running
@@ -72,7 +73,7 @@ export class Connection implements Transport {
     this.#parser = new RespParser(this.#limitsFor(this.client));
     this.#parser.authenticated = this.client.authenticated;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    readSocket(socket, (chunk) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
     // Node.js ends the socket soon after the client's FIN, so replies still
     // waiting for the end of the event loop turn must go out now.

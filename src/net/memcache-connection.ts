@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { MemcacheSession, type SessionHost } from '../protocol/memcache/session';
+import { readSocket } from './static-read';
 
 const INTERNAL_ERROR = Buffer.from('SERVER_ERROR internal error\r\n');
 
@@ -22,7 +23,7 @@ export class MemcacheConnection {
     this.#socket = socket;
     this.#session = new MemcacheSession(host);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    readSocket(socket, (chunk) => this.#onData(chunk));
     socket.on('drain', () => this.#onDrain());
     socket.on('error', (error) => this.#onSocketError(error));
     socket.on('close', () => {
