@@ -194,6 +194,20 @@ describe('BGSAVE during changes', () => {
     assertSameKeys(readSnapshot(path.join(server.dir, 'dump.rdb')), expected);
   });
 
+  test('a second BGSAVE is refused, with or without SCHEDULE', async () => {
+    const server = await startDamselfly();
+    const redis = client(server.port);
+    await fill(redis);
+    await startSave(redis);
+    const refusal = { message: 'ERR Background save already in progress' };
+    await assert.rejects(redis.bgsave(), refusal);
+    await assert.rejects(redis.call('BGSAVE', 'SCHEDULE'), refusal);
+    assert.ok(await saveRunning(redis), 'the save ended before the second BGSAVE: raise KEY_DELAY');
+    await waitForSave(redis);
+    assert.doesNotMatch(await redis.info('persistence'), /rdb_bgsave_in_progress:1/);
+    redis.disconnect();
+  });
+
   test('keeps both databases through SWAPDB', async () => {
     const server = await startDamselfly();
     const redis = client(server.port);

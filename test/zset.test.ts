@@ -106,6 +106,11 @@ describe('sorted set commands against redis-server', { skip: redisServerSkipReas
       ['ZADD', 'str', 'XX', 'NX', '1', 'a'],
       ['ZINCRBY', 'str', '1', 'a'],
       ['ZINCRBY', 'str', 'x', 'a'],
+      ['ZINCRBY', 'z', 'XX', 'm'],
+      ['ZINCRBY', 'z', 'LT', 'GT'],
+      ['ZINCRBY', 'z', 'INCR', 'm'],
+      ['ZINCRBY', 'z', '5', 'XX'],
+      ['ZSCORE', 'z', 'XX'],
     ]);
   });
 

@@ -25,13 +25,17 @@ function save(client: Client): void {
   client.reply.ok();
 }
 
-/** BGSAVE [SCHEDULE]: starts a background save, or schedules one after the running save. */
+/**
+ * BGSAVE [SCHEDULE]: starts a background save. While a save runs, it is an
+ * error, even with SCHEDULE; while the log is rewritten, SCHEDULE starts the
+ * save after the rewrite.
+ */
 function bgsave(client: Client, args: string[]): void {
   const schedule = args.length === 2;
   if (schedule && args[1].toUpperCase() !== 'SCHEDULE') throw new CommandError(ERR.syntax);
   const state = client.server.persistence;
-  if (state.bgsaveInProgress || state.aofRewriteInProgress) {
-    if (!schedule && state.bgsaveInProgress) throw new CommandError(ERR.bgsaveInProgress);
+  if (state.bgsaveInProgress) throw new CommandError(ERR.bgsaveInProgress);
+  if (state.aofRewriteInProgress) {
     if (!schedule) throw new CommandError(ERR.bgsaveWhileRewriting);
     state.bgsaveScheduled = true;
     client.reply.simple('Background saving scheduled');

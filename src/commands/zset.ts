@@ -170,11 +170,16 @@ function zadd(client: Client, args: string[]): void {
   }
 }
 
-/** ZINCRBY key increment member: adds to the member's score (from 0 when new); the new score. */
+/**
+ * ZINCRBY key increment member: adds to the member's score (from 0 when new);
+ * the new score. Like Redis, it first reads ZADD's flags, so a flag word in
+ * place of the increment leaves no whole pair: a syntax error.
+ */
 function zincrby(client: Client, args: string[]): void {
-  const increment = parseScore(args[2]);
-  const flags = noFlags();
+  const { flags, start } = parseAddFlags(args);
   flags.incr = true;
+  validateAddFlags(flags, args.length - start);
+  const increment = parseScore(args[2]);
   const totals = addPairs(client, args, 2, [increment], flags);
   client.reply.double(totals.score);
 }
