@@ -1,18 +1,56 @@
-import { findSetting, SETTINGS, type Setting } from './settings';
+import { findSetting, LLONG_MAX, SETTINGS, type Setting } from './settings';
 
 export type SettingValue = number | boolean | string;
 
 import { InvalidSettingError } from './errors';
-import { parseMemory } from './memory';
+import { memoryUnit, parseMemory } from './memory';
 
 export { InvalidSettingError, parseMemory };
 
-function checkBounds(setting: Setting, value: number): void {
+/** Redis's 64-bit bounds: what it can parse, and the largest value it shows in errors. */
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** Shows a bound as Redis does: LLONG_MAX stands for Redis's 9223372036854775807. */
+function boundText(bound: number): string {
+  return bound === LLONG_MAX ? String(INT64_MAX) : String(bound);
+}
+
+/**
+ * Returns the value to keep, or throws when it is out of the setting's range.
+ * A value that Redis accepts beyond 2^53 - 1, in a setting bounded by Redis's
+ * 64-bit maximum, is kept as 2^53 - 1: such limits never come into play.
+ */
+function checkBounds(setting: Setting, value: bigint): number {
   const min = setting.min ?? -Infinity;
   const max = setting.max ?? Infinity;
-  if (value < min || value > max) {
-    throw new InvalidSettingError(`argument must be between ${min} and ${max} inclusive`);
+  if (max === LLONG_MAX && value > BigInt(max) && value <= INT64_MAX) return max;
+  const number = Number(value);
+  if (number < min || number > max) {
+    const range = `${boundText(min)} and ${boundText(max)}`;
+    throw new InvalidSettingError(`argument must be between ${range} inclusive`);
   }
+  return number;
+}
+
+/** Parses a 64-bit integer as Redis's string2ll does; null when it is not one. */
+function parseInt64(text: string): bigint | null {
+  if (!/^-?\d+$/.test(text)) return null;
+  const value = BigInt(text);
+  return value < INT64_MIN || value > INT64_MAX ? null : value;
+}
+
+/** Parses a memory value as Redis's memtoull does: digits and a unit, no sign. */
+function parseMemorySetting(text: string): bigint {
+  const match = /^(\d+)([a-z]*)$/i.exec(text.trim());
+  const unit = match === null ? undefined : memoryUnit(match[2]);
+  if (match === null || unit === undefined) {
+    throw new InvalidSettingError('argument must be a memory value');
+  }
+  // Like strtoull, a number past the unsigned 64-bit range stops at its largest value.
+  const value = BigInt(match[1]) * BigInt(unit);
+  return value > UINT64_MAX ? UINT64_MAX : value;
 }
 
 function parseSaveRules(text: string): string {
@@ -38,19 +76,14 @@ export function parseSettingValue(setting: Setting, text: string): SettingValue 
       return lower === 'yes';
     }
     case 'int': {
-      if (!/^-?\d+$/.test(text)) {
+      const value = parseInt64(text);
+      if (value === null) {
         throw new InvalidSettingError("argument couldn't be parsed into an integer");
       }
-      const value = Number(text);
-      checkBounds(setting, value);
-      return value;
+      return checkBounds(setting, value);
     }
-    case 'memory': {
-      const value = parseMemory(text);
-      if (Number.isNaN(value)) throw new InvalidSettingError('argument must be a memory value');
-      checkBounds(setting, value);
-      return value;
-    }
+    case 'memory':
+      return checkBounds(setting, parseMemorySetting(text));
     case 'enum': {
       const lower = text.toLowerCase();
       if (!(setting.values ?? []).includes(lower)) {

@@ -69,7 +69,12 @@ const DEFAULT_OUTPUT_LIMITS = 'normal 0 0 0 slave 268435456 67108864 60 pubsub 3
 const GB = 1024 * 1024 * 1024;
 const MB = 1024 * 1024;
 const INT_MAX = 2147483647;
-const LLONG_MAX = Number.MAX_SAFE_INTEGER;
+/**
+ * The upper bound of settings that Redis keeps as 64-bit integers. Values are
+ * JavaScript numbers here, exact up to 2^53 - 1, so that is the largest kept;
+ * errors show Redis's bound (see config.ts).
+ */
+export const LLONG_MAX = Number.MAX_SAFE_INTEGER;
 
 export const LOG_LEVELS = ['debug', 'verbose', 'notice', 'warning', 'nothing'] as const;
 
