@@ -54,7 +54,7 @@ cleanup() {
 trap cleanup EXIT
 
 memcached_port=$(free_port)
-# memcached refuses to start as root unless told which user to run as.
+# memcached refuses to start as root without -u, the user to run as.
 memcached -u "$(id -un)" -t 1 -p "$memcached_port" -U 0 -l 127.0.0.1 -m 1024 -c 4096 &
 memcached_pid=$!
 pids+=("$memcached_pid")
