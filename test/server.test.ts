@@ -175,6 +175,8 @@ describe('INFO against redis-server', { skip: redisServerSkipReason() }, () => {
       damselfly,
       redis,
       [
+        ['ROLE'],
+        ['ROLE', 'x'],
         ['INFO', 'nosuch'],
         ['INFO', 'modules'],
         ['INFO', 'MODULES', 'nosuch'],

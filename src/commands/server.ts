@@ -21,6 +21,17 @@ function time(client: Client): void {
   client.reply.bulkArray([String(Math.floor(micros / 1e6)), String(micros % 1e6)]);
 }
 
+/**
+ * ROLE: the server's replication role. Damselfly has no replication, so it is
+ * always a master at offset 0 with no replicas.
+ */
+function role(client: Client): void {
+  client.reply.array(3);
+  client.reply.bulk('master');
+  client.reply.int(0);
+  client.reply.array(0);
+}
+
 /** LASTSAVE: the unix time of the last successful snapshot. */
 function lastSave(client: Client): void {
   client.reply.int(client.server.lastSaveTime);
@@ -301,6 +312,16 @@ export const serverCommands: RegisteredCommand[] = [
     since: '1.0.0',
     summary: 'Returns the unix time of the last successful snapshot.',
     handler: lastSave,
+  }),
+  command({
+    name: 'role',
+    arity: 1,
+    flags: ['noscript', 'loading', 'stale', 'fast'],
+    categories: ['admin', 'dangerous'],
+    group: 'server',
+    since: '2.8.12',
+    summary: 'Returns the replication role of the server.',
+    handler: role,
   }),
   command({
     name: 'shutdown',
