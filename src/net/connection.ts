@@ -91,6 +91,14 @@ export class Connection implements Transport {
     return formatAddress(this.#socket.localAddress, this.#socket.localPort);
   }
 
+  get queryBufferLength(): number {
+    return this.#parser.buffered;
+  }
+
+  get pendingOutputBytes(): number {
+    return this.#socket.writableLength;
+  }
+
   #limitsFor(client: Client): ParserLimits {
     return client.authenticated ? parserLimits(this.#server) : UNAUTHENTICATED_LIMITS;
   }
