@@ -216,6 +216,31 @@ describe('CLIENT on Damselfly', () => {
     }
   });
 
+  test('LIST shows unread replies and unparsed requests', async () => {
+    const reader = await RawClient.connect(damselfly.port);
+    const observer = new Redis(damselfly.port);
+    try {
+      const id = (await reader.call(['CLIENT', 'ID'])).toString('latin1').slice(1).trim();
+      await reader.call(['SET', 'big', 'x'.repeat(1_000_000)]);
+      let gets = '';
+      for (let i = 0; i < 40; i++) gets += '*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n';
+      // The replies are never read, and the last request never ends.
+      await reader.send(`${gets}*1\r\n$4\r\nPI`);
+      let fields = new Map<string, string>();
+      for (let attempt = 0; attempt < 50; attempt++) {
+        fields = parseClientLine(String(await observer.call('CLIENT', 'LIST', 'ID', id)));
+        if (Number(fields.get('omem')) > 0 && Number(fields.get('qbuf')) > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(Number(fields.get('omem')) > 0, `omem=${fields.get('omem')}`);
+      assert.ok(Number(fields.get('qbuf')) > 0, `qbuf=${fields.get('qbuf')}`);
+      assert.equal(fields.get('events'), 'rw');
+    } finally {
+      reader.destroy();
+      observer.disconnect();
+    }
+  });
+
   test('LIST ID lists the given clients in order', async () => {
     const first = new Redis(damselfly.port);
     const second = new Redis(damselfly.port);
