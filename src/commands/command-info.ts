@@ -6,7 +6,9 @@
 import {
   categoriesOf,
   command,
+  defaultKeyFlags,
   keyIndexes,
+  requestKeyFlagsOf,
   arityMatches,
   type CommandFlag,
   type CommandSpec,
@@ -97,35 +99,38 @@ export function orderedCategories(spec: CommandSpec): string[] {
 }
 
 /**
- * Returns the access flags of every key of a command. The table has no
- * per-key flags, so they follow the command's flags.
- * NOTE: every key of a write command gets RW and update, and every other key
- * gets RO and access. Redis gives some keys finer flags, such as OW for
- * SET's key, RM and delete for DEL's, and insert for LPUSH's.
- */
-export function keyFlagsOf(spec: CommandSpec): string[] {
-  return spec.flags.includes('write') ? ['RW', 'update'] : ['RO', 'access'];
-}
-
-/**
- * Derives the key specifications from the first/last/step key positions.
- * A command whose keys move (a key finder) gets one more specification of
- * unknown shape, flagged INCOMPLETE, because the table does not describe how
- * its finder works.
+ * Derives the key specifications from the first/last/step key positions and
+ * the row's key flags. Each key flag entry but the last gets a one-key
+ * specification, and the last covers the remaining keys, as Redis splits
+ * COPY or BITOP. A command whose keys move (a key finder) gets one more
+ * specification of unknown shape, flagged INCOMPLETE, because the table does
+ * not describe how its finder works.
  */
 export function keySpecsOf(spec: CommandSpec): KeySpec[] {
+  const list = spec.keyFlags ?? defaultKeyFlags(spec.flags);
   const specs: KeySpec[] = [];
-  const flags = keyFlagsOf(spec);
+  let ordinal = 0;
   if (spec.firstKey > 0) {
-    const lastKey = spec.lastKey < 0 ? spec.lastKey : spec.lastKey - spec.firstKey;
+    let begin = spec.firstKey;
+    const fixedLast = spec.lastKey >= 0;
+    for (; ordinal < list.length - 1 && (!fixedLast || begin < spec.lastKey); ordinal++) {
+      specs.push({
+        flags: [...list[ordinal]],
+        beginIndex: begin,
+        range: { lastKey: 0, keyStep: 1 },
+      });
+      begin += spec.keyStep;
+    }
+    const lastKey = fixedLast ? spec.lastKey - begin : spec.lastKey;
     specs.push({
-      flags,
-      beginIndex: spec.firstKey,
+      flags: [...list[ordinal]],
+      beginIndex: begin,
       range: { lastKey, keyStep: spec.keyStep },
     });
+    ordinal = Math.min(ordinal + 1, list.length - 1);
   }
   if (spec.findKeys !== undefined) {
-    specs.push({ flags: [...flags, 'INCOMPLETE'], beginIndex: null, range: null });
+    specs.push({ flags: [...list[ordinal], 'INCOMPLETE'], beginIndex: null, range: null });
   }
   return specs;
 }
@@ -371,13 +376,13 @@ function commandGetKeys(client: Client, args: string[]): void {
 function commandGetKeysAndFlags(client: Client, args: string[]): void {
   const commandArgs = args.slice(2);
   const [spec, indexes] = keysOf(client.server, commandArgs);
-  const flags = keyFlagsOf(spec);
+  const list = requestKeyFlagsOf(spec, commandArgs);
   const reply = client.reply;
   reply.array(indexes.length);
-  for (const index of indexes) {
+  for (let k = 0; k < indexes.length; k++) {
     reply.array(2);
-    reply.bulk(commandArgs[index]);
-    writeSimpleSet(reply, flags);
+    reply.bulk(commandArgs[indexes[k]]);
+    writeSimpleSet(reply, list[Math.min(k, list.length - 1)]);
   }
 }
 

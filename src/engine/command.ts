@@ -32,6 +32,20 @@ export type Handler = (client: Client, args: string[]) => void;
 /** Returns the argument indexes that are keys, for commands whose keys move. */
 export type KeyFinder = (args: readonly string[]) => number[];
 
+/**
+ * Redis 7.0's key-spec flags of one key: how the key is used (RO, RW, OW,
+ * RM) and what happens to its data (access, update, insert, delete).
+ * variable_flags marks a row whose flags depend on the arguments.
+ */
+export type KeyFlag =
+  'RW' | 'RO' | 'OW' | 'RM' | 'access' | 'update' | 'insert' | 'delete' | 'variable_flags';
+
+/**
+ * The key-spec flags of a request's keys in key order. The last entry applies
+ * to every later key, so a single entry covers all keys.
+ */
+export type KeyFlagList = readonly (readonly KeyFlag[])[];
+
 export interface CommandSpec {
   /** Lowercase name; `parent|sub` for a subcommand. */
   readonly name: string;
@@ -57,6 +71,10 @@ export interface CommandSpec {
    * STORE commands only read their sources); WATCH and memory accounting use it.
    */
   readonly writtenKeys?: KeyFinder;
+  /** Redis's key-spec flags when they differ from the default of the row's flags. */
+  readonly keyFlags?: KeyFlagList;
+  /** Returns the key flags of one request, for rows whose flags depend on arguments (SET). */
+  readonly requestKeyFlags?: (args: readonly string[]) => KeyFlagList;
   readonly subcommands?: ReadonlyMap<string, CommandSpec>;
 }
 
@@ -73,6 +91,8 @@ export interface CommandOptions {
   handler: Handler;
   findKeys?: KeyFinder;
   writtenKeys?: KeyFinder;
+  keyFlags?: KeyFlagList;
+  requestKeyFlags?: (args: readonly string[]) => KeyFlagList;
   subcommands?: CommandSpec[];
 }
 
@@ -111,10 +131,48 @@ export function command(options: CommandOptions): RegisteredCommand {
     handler: options.handler,
     findKeys: options.findKeys,
     writtenKeys: options.writtenKeys,
+    keyFlags: options.keyFlags ?? defaultKeyFlags(flags),
+    requestKeyFlags: options.requestKeyFlags,
     subcommands,
     stats: { calls: 0, microseconds: 0, rejectedCalls: 0, failedCalls: 0 },
     isWrite: flags.includes('write'),
   };
+}
+
+/**
+ * Key flags Redis gives most commands of a kind: a write command updates its
+ * keys, a read-only command reads them, and any other (EVAL, FCALL) may do both.
+ */
+export function defaultKeyFlags(flags: readonly CommandFlag[]): KeyFlagList {
+  if (flags.includes('write')) return KEYS_UPDATED;
+  if (flags.includes('readonly')) return KEYS_READ;
+  return KEYS_READ_AND_UPDATED;
+}
+
+/** Key flags shared by many rows: every key is read (GET, LRANGE). */
+export const KEYS_READ: KeyFlagList = [['RO', 'access']];
+/** Every key is updated without its value being returned (HSET, EXPIRE). */
+export const KEYS_UPDATED: KeyFlagList = [['RW', 'update']];
+/** Every key is read and updated (INCR, EVAL). */
+export const KEYS_READ_AND_UPDATED: KeyFlagList = [['RW', 'access', 'update']];
+/** Every key is read and has elements removed (LPOP, BLMPOP, GETDEL). */
+export const KEYS_POPPED: KeyFlagList = [['RW', 'access', 'delete']];
+/** Only the existence, type or size of every key is looked at (EXISTS, TYPE, HLEN). */
+export const KEYS_PROBED: KeyFlagList = [['RO']];
+/** The first key is overwritten and the later keys are read (SUNIONSTORE, BITOP). */
+export const DESTINATION_THEN_SOURCES: KeyFlagList = [
+  ['OW', 'update'],
+  ['RO', 'access'],
+];
+/** The first key loses an element and the second gains it (LMOVE, SMOVE). */
+export const SOURCE_TO_DESTINATION: KeyFlagList = [
+  ['RW', 'access', 'delete'],
+  ['RW', 'insert'],
+];
+
+/** Returns the key flags of one request: the row's, or those its arguments select. */
+export function requestKeyFlagsOf(spec: CommandSpec, args: readonly string[]): KeyFlagList {
+  return spec.requestKeyFlags?.(args) ?? spec.keyFlags ?? defaultKeyFlags(spec.flags);
 }
 
 /** Key finder for commands that write only their first key argument (the STORE forms). */

@@ -3,7 +3,13 @@
  * ACL selectors can keep their command permissions as one byte per row, and
  * lists the rows of each ACL category.
  */
-import { categoriesOf, type RegisteredCommand } from '../engine/command';
+import {
+  categoriesOf,
+  defaultKeyFlags,
+  type KeyFlag,
+  type KeyFlagList,
+  type RegisteredCommand,
+} from '../engine/command';
 
 /** ACL categories in the order Redis 7.0 lists them (ACL CAT) and describes rules with. */
 export const ACL_CATEGORIES = [
@@ -46,8 +52,12 @@ export class CommandIndex {
   readonly #ids = new Map<RegisteredCommand, number>();
   readonly #rows: RegisteredCommand[] = [];
   readonly #categories = new Map<string, number[]>();
-  /** Key permissions each row needs (KEY_READ, KEY_WRITE), by id. */
-  keyAccess = new Uint8Array(0);
+  /**
+   * Key permissions (KEY_READ, KEY_WRITE) of each row's keys in key order,
+   * by id; the last entry applies to every later key. Rows whose flags depend
+   * on the arguments (SET ... GET) are worked out per request instead.
+   */
+  keyAccess: Uint8Array[] = [];
   /** The channel arguments of each row (CHANNELS_*), by id. */
   channelArguments = new Uint8Array(0);
   /** 1 for rows that every user may run (no_auth: AUTH, HELLO, QUIT, RESET), by id. */
@@ -58,7 +68,9 @@ export class CommandIndex {
   constructor(table: Iterable<RegisteredCommand>) {
     for (const category of ACL_CATEGORIES) this.#categories.set(category, []);
     for (const spec of table) this.#addCommand(spec);
-    this.keyAccess = Uint8Array.from(this.#rows, keyAccessOf);
+    this.keyAccess = this.#rows.map((row) =>
+      keyAccessList(row.keyFlags ?? defaultKeyFlags(row.flags)),
+    );
     this.channelArguments = Uint8Array.from(this.#rows, channelArgumentsOf);
     this.alwaysAllowed = Uint8Array.from(this.#rows, (row) =>
       row.flags.includes('no_auth') ? 1 : 0,
@@ -143,11 +155,23 @@ function hasKeyArguments(spec: RegisteredCommand): boolean {
   return spec.firstKey !== 0 || spec.findKeys !== undefined;
 }
 
-/** Returns the key permissions a row needs, from its read/write flags. */
-export function keyAccessOf(spec: RegisteredCommand): number {
-  if (spec.isWrite) return KEY_WRITE;
-  if (spec.flags.includes('readonly')) return KEY_READ;
-  return KEY_READ | KEY_WRITE;
+/**
+ * Returns the key permissions that a key's flags need, by Redis 7.0's rule:
+ * access needs read, and insert, update or delete need write. A key with
+ * neither (EXISTS, TYPE) only has to match a pattern of either kind.
+ */
+export function keyAccessOf(flags: readonly KeyFlag[]): number {
+  let access = 0;
+  if (flags.includes('access')) access |= KEY_READ;
+  if (flags.includes('insert') || flags.includes('update') || flags.includes('delete')) {
+    access |= KEY_WRITE;
+  }
+  return access;
+}
+
+/** Returns the key permissions of each entry of a key flag list. */
+export function keyAccessList(list: KeyFlagList): Uint8Array {
+  return Uint8Array.from(list, keyAccessOf);
 }
 
 export function channelArgumentsOf(spec: RegisteredCommand): number {

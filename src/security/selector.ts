@@ -3,13 +3,14 @@
  * root selector, optional further selectors in parentheses, and the selectors
  * of its roles. A request is allowed when any of them allows it.
  */
-import { keyIndexes, type RegisteredCommand } from '../engine/command';
+import { keyIndexes, requestKeyFlagsOf, type RegisteredCommand } from '../engine/command';
 import {
   CHANNELS_FIRST,
   CHANNELS_NONE,
   CHANNELS_PATTERNS,
   KEY_READ,
   KEY_WRITE,
+  keyAccessList,
   type CommandIndex,
 } from './command-index';
 import { compilePattern, type Matcher } from './patterns';
@@ -251,7 +252,7 @@ export class Selector {
       if (!this.#firstArgAllowed(id, args)) return DENIED_COMMAND;
     }
     if (!this.allKeys && index.checksKeys[id] === 1) {
-      if (!this.#keysAllowed(spec, this.index.keyAccess[id], args)) return DENIED_KEY;
+      if (!this.#keysAllowed(spec, id, args)) return DENIED_KEY;
     }
     const channels = index.channelArguments[id];
     if (channels !== CHANNELS_NONE && !this.allChannels) {
@@ -267,21 +268,36 @@ export class Selector {
     return allowed.some((arg) => arg.toLowerCase() === first);
   }
 
-  #keysAllowed(spec: RegisteredCommand, access: number, args: readonly string[]): boolean {
+  /**
+   * Checks each key against the permissions its own key flags need, so that
+   * SUNIONSTORE needs write on its destination and only read on its sources.
+   */
+  #keysAllowed(spec: RegisteredCommand, id: number, args: readonly string[]): boolean {
+    const accessList =
+      spec.requestKeyFlags === undefined && id >= 0
+        ? this.index.keyAccess[id]
+        : keyAccessList(requestKeyFlagsOf(spec, args));
+    const lastEntry = accessList.length - 1;
     if (spec.findKeys !== undefined) {
-      for (const index of keyIndexes(spec, args)) {
-        if (!this.keyAllowed(args[index], access)) return fail(index);
+      const indexes = keyIndexes(spec, args);
+      for (let k = 0; k < indexes.length; k++) {
+        const access = accessList[Math.min(k, lastEntry)];
+        if (!this.keyAllowed(args[indexes[k]], access)) return fail(indexes[k]);
       }
       return true;
     }
     const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
-    for (let i = spec.firstKey; i <= last && i < args.length; i += spec.keyStep) {
-      if (!this.keyAllowed(args[i], access)) return fail(i);
+    let k = 0;
+    for (let i = spec.firstKey; i <= last && i < args.length; i += spec.keyStep, k++) {
+      if (!this.keyAllowed(args[i], accessList[Math.min(k, lastEntry)])) return fail(i);
     }
     return true;
   }
 
-  /** Checks one key against the patterns that grant every permission in `access`. */
+  /**
+   * Checks one key against the patterns that grant every permission in
+   * `access`; with no permission needed, any pattern matching the key will do.
+   */
   keyAllowed(key: string, access: number): boolean {
     if (this.allKeys) return true;
     for (const pattern of this.keys) {
