@@ -3,7 +3,14 @@
  * and the table rows of BITFIELD and BITFIELD_RO (in string-bitfield.ts).
  * Bit 0 is the most significant bit of the first byte, as in Redis.
  */
-import { command, type RegisteredCommand } from '../engine/command';
+import {
+  command,
+  type RegisteredCommand,
+  KEYS_READ,
+  KEYS_READ_AND_UPDATED,
+  DESTINATION_THEN_SOURCES,
+  type KeyFlagList,
+} from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import type { StringValue } from '../store/types';
@@ -289,12 +296,32 @@ function bitop(client: Client, args: string[]): void {
   client.reply.int(result.length);
 }
 
+/** BITFIELD's key flags, as COMMAND INFO shows them; bitfieldKeyFlags gives one request's. */
+const BITFIELD_KEY_FLAGS: KeyFlagList = [['RW', 'access', 'update', 'variable_flags']];
+
+/**
+ * Returns BITFIELD's key flags for one request. Like Redis 7.0, a request of
+ * only complete GET and OVERFLOW operations reads its key (ACL needs read),
+ * and anything else, even a malformed operation, reads and updates it.
+ */
+function bitfieldKeyFlags(args: readonly string[]): KeyFlagList {
+  for (let i = 2; i < args.length; i++) {
+    const remaining = args.length - i - 1;
+    const operation = args[i].toLowerCase();
+    if (operation === 'get' && remaining >= 2) i += 2;
+    else if (operation === 'overflow' && remaining >= 1) i += 1;
+    else return KEYS_READ_AND_UPDATED;
+  }
+  return KEYS_READ;
+}
+
 export const bitmapCommands: RegisteredCommand[] = [
   command({
     name: 'setbit',
     arity: 4,
     flags: ['write', 'denyoom'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_READ_AND_UPDATED,
     categories: ['bitmap'],
     group: 'bitmap',
     since: '2.2.0',
@@ -342,6 +369,7 @@ export const bitmapCommands: RegisteredCommand[] = [
     flags: ['write', 'denyoom'],
     keys: [2, -1, 1],
     writtenKeys: () => [2],
+    keyFlags: DESTINATION_THEN_SOURCES,
     categories: ['bitmap'],
     group: 'bitmap',
     since: '2.6.0',
@@ -354,6 +382,8 @@ export const bitmapCommands: RegisteredCommand[] = [
     arity: -2,
     flags: ['write', 'denyoom'],
     keys: [1, 1, 1],
+    keyFlags: BITFIELD_KEY_FLAGS,
+    requestKeyFlags: bitfieldKeyFlags,
     categories: ['bitmap'],
     group: 'bitmap',
     since: '3.2.0',

@@ -1,5 +1,5 @@
 /** HINCRBY and HINCRBYFLOAT: counters stored in hash fields. */
-import { command, type RegisteredCommand } from '../engine/command';
+import { command, type RegisteredCommand, KEYS_READ_AND_UPDATED } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { hashLimits } from '../store/hash';
@@ -97,6 +97,7 @@ export const hashCounterCommands: RegisteredCommand[] = [
     arity: 4,
     flags: FLAGS,
     keys: [1, 1, 1],
+    keyFlags: KEYS_READ_AND_UPDATED,
     categories: ['hash'],
     group: 'hash',
     since: '2.0.0',
@@ -108,6 +109,7 @@ export const hashCounterCommands: RegisteredCommand[] = [
     arity: 4,
     flags: FLAGS,
     keys: [1, 1, 1],
+    keyFlags: KEYS_READ_AND_UPDATED,
     categories: ['hash'],
     group: 'hash',
     since: '2.6.0',

@@ -4,7 +4,7 @@
  * hash-counters.ts, HRANDFIELD in hash-random.ts, and the field expiry
  * commands in hash-expire.ts; `hashCommands` registers them all.
  */
-import { command, type RegisteredCommand } from '../engine/command';
+import { command, type RegisteredCommand, KEYS_PROBED } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR, wrongArity } from '../engine/errors';
 import { globMatch } from '../store/glob';
@@ -305,6 +305,7 @@ const basicCommands: RegisteredCommand[] = [
     arity: 3,
     flags: ['readonly', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_PROBED,
     categories: ['hash'],
     group: GROUP,
     since: '2.0.0',
@@ -316,6 +317,7 @@ const basicCommands: RegisteredCommand[] = [
     arity: 2,
     flags: ['readonly', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_PROBED,
     categories: ['hash'],
     group: GROUP,
     since: '2.0.0',
@@ -351,6 +353,7 @@ const basicCommands: RegisteredCommand[] = [
     arity: 3,
     flags: ['readonly', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_PROBED,
     categories: ['hash'],
     group: GROUP,
     since: '3.2.0',

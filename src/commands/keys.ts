@@ -4,7 +4,13 @@
  * FLUSHALL and SWAPDB. Expiry commands are in expire.ts, OBJECT in object.ts.
  */
 import { signalDatabaseReady, signalKeyReady } from '../engine/blocking';
-import { command, type RegisteredCommand } from '../engine/command';
+import {
+  command,
+  type RegisteredCommand,
+  KEYS_READ_AND_UPDATED,
+  KEYS_PROBED,
+  type KeyFlagList,
+} from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { notifyKeyspaceEvent } from '../engine/notify';
@@ -335,12 +341,31 @@ function swapdb(client: Client, args: string[]): void {
 
 const GROUP = 'generic';
 
+/** DEL and UNLINK only remove their keys, so ACL needs write alone. */
+const KEYS_DELETED: KeyFlagList = [['RM', 'delete']];
+/** RENAME reads and removes its source and overwrites its destination. */
+const RENAME_KEYS: KeyFlagList = [
+  ['RW', 'access', 'delete'],
+  ['OW', 'update'],
+];
+/** RENAMENX writes its destination only when that key is new. */
+const RENAMENX_KEYS: KeyFlagList = [
+  ['RW', 'access', 'delete'],
+  ['OW', 'insert'],
+];
+/** COPY only reads its source. */
+const COPY_KEYS: KeyFlagList = [
+  ['RO', 'access'],
+  ['OW', 'update'],
+];
+
 export const keyCommands: RegisteredCommand[] = [
   command({
     name: 'del',
     arity: -2,
     flags: ['write'],
     keys: [1, -1, 1],
+    keyFlags: KEYS_DELETED,
     categories: ['keyspace'],
     group: GROUP,
     summary: 'Removes one or more keys.',
@@ -352,6 +377,7 @@ export const keyCommands: RegisteredCommand[] = [
     arity: -2,
     flags: ['write', 'fast'],
     keys: [1, -1, 1],
+    keyFlags: KEYS_DELETED,
     categories: ['keyspace'],
     group: GROUP,
     since: '4.0.0',
@@ -364,6 +390,7 @@ export const keyCommands: RegisteredCommand[] = [
     arity: -2,
     flags: ['readonly', 'fast'],
     keys: [1, -1, 1],
+    keyFlags: KEYS_PROBED,
     categories: ['keyspace'],
     group: GROUP,
     summary: 'Counts how many of the keys exist.',
@@ -375,6 +402,7 @@ export const keyCommands: RegisteredCommand[] = [
     arity: -2,
     flags: ['readonly', 'fast'],
     keys: [1, -1, 1],
+    keyFlags: KEYS_PROBED,
     categories: ['keyspace'],
     group: GROUP,
     since: '3.2.1',
@@ -387,6 +415,7 @@ export const keyCommands: RegisteredCommand[] = [
     arity: 2,
     flags: ['readonly', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_PROBED,
     categories: ['keyspace'],
     group: GROUP,
     summary: 'Returns the type of the value at a key.',
@@ -397,6 +426,7 @@ export const keyCommands: RegisteredCommand[] = [
     arity: 3,
     flags: ['write'],
     keys: [1, 2, 1],
+    keyFlags: RENAME_KEYS,
     categories: ['keyspace'],
     group: GROUP,
     summary: 'Renames a key, replacing the destination.',
@@ -407,6 +437,7 @@ export const keyCommands: RegisteredCommand[] = [
     arity: 3,
     flags: ['write', 'fast'],
     keys: [1, 2, 1],
+    keyFlags: RENAMENX_KEYS,
     categories: ['keyspace'],
     group: GROUP,
     summary: 'Renames a key when the new name does not exist yet.',
@@ -418,6 +449,7 @@ export const keyCommands: RegisteredCommand[] = [
     flags: ['write', 'denyoom'],
     keys: [1, 2, 1],
     writtenKeys: () => [2],
+    keyFlags: COPY_KEYS,
     categories: ['keyspace'],
     group: GROUP,
     since: '6.2.0',
@@ -430,6 +462,7 @@ export const keyCommands: RegisteredCommand[] = [
     arity: 3,
     flags: ['write', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_READ_AND_UPDATED,
     categories: ['keyspace'],
     group: GROUP,
     summary: 'Moves a key to another database.',

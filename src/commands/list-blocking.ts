@@ -5,7 +5,14 @@
  * replies as its non-blocking form does on empty lists. A served command
  * journals as that non-blocking form.
  */
-import { command, type CommandFlag, type RegisteredCommand } from '../engine/command';
+import {
+  command,
+  type CommandFlag,
+  type RegisteredCommand,
+  KEYS_POPPED,
+  SOURCE_TO_DESTINATION,
+  type KeyFlagList,
+} from '../engine/command';
 import type { Client } from '../engine/client';
 import { blockClient, mayBlock } from '../engine/blocking';
 import { ListValue } from '../store/list';
@@ -185,12 +192,14 @@ function blockingCommand(
   summary: string,
   handler: (client: Client, args: string[]) => void,
   since: string,
+  keyFlags: KeyFlagList,
 ): RegisteredCommand {
   return command({
     name,
     arity,
     flags,
     keys,
+    keyFlags,
     categories: ['list'],
     group: 'list',
     summary,
@@ -209,6 +218,7 @@ export const blockingListCommands: RegisteredCommand[] = [
     'Removes and returns the first element of the first non-empty list, or blocks.',
     blpop,
     '2.0.0',
+    KEYS_POPPED,
   ),
   blockingCommand(
     'brpop',
@@ -218,6 +228,7 @@ export const blockingListCommands: RegisteredCommand[] = [
     'Removes and returns the last element of the first non-empty list, or blocks.',
     brpop,
     '2.0.0',
+    KEYS_POPPED,
   ),
   blockingCommand(
     'blmove',
@@ -227,6 +238,7 @@ export const blockingListCommands: RegisteredCommand[] = [
     'Moves an element from one list to another and returns it, or blocks.',
     blmove,
     '6.2.0',
+    SOURCE_TO_DESTINATION,
   ),
   blockingCommand(
     'brpoplpush',
@@ -236,6 +248,7 @@ export const blockingListCommands: RegisteredCommand[] = [
     'Moves the last element of a list to the head of another, or blocks.',
     brpoplpush,
     '2.2.0',
+    SOURCE_TO_DESTINATION,
   ),
   command({
     name: 'blmpop',
@@ -243,6 +256,7 @@ export const blockingListCommands: RegisteredCommand[] = [
     flags: ['write', 'blocking'],
     keys: [0, 0, 0],
     findKeys: (args) => numkeysKeys(args, 2),
+    keyFlags: KEYS_POPPED,
     categories: ['list'],
     group: 'list',
     summary: 'Pops elements from the first non-empty list, or blocks until one has some.',

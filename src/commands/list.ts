@@ -7,6 +7,9 @@ import {
   type CommandFlag,
   type CommandOptions,
   type RegisteredCommand,
+  KEYS_POPPED,
+  KEYS_PROBED,
+  SOURCE_TO_DESTINATION,
 } from '../engine/command';
 import type { Client } from '../engine/client';
 import { RespWriter } from '../protocol/resp/reply';
@@ -391,7 +394,7 @@ export const listCommands: RegisteredCommand[] = [
     ['write', 'fast'],
     'Removes and returns the first elements of a list.',
     lpop,
-    { complexity: 'O(N) where N is the number of elements returned' },
+    { complexity: 'O(N) where N is the number of elements returned', keyFlags: KEYS_POPPED },
   ),
   listCommand(
     'rpop',
@@ -399,9 +402,11 @@ export const listCommands: RegisteredCommand[] = [
     ['write', 'fast'],
     'Removes and returns the last elements of a list.',
     rpop,
-    { complexity: 'O(N) where N is the number of elements returned' },
+    { complexity: 'O(N) where N is the number of elements returned', keyFlags: KEYS_POPPED },
   ),
-  listCommand('llen', 2, ['readonly', 'fast'], 'Returns the length of a list.', llen),
+  listCommand('llen', 2, ['readonly', 'fast'], 'Returns the length of a list.', llen, {
+    keyFlags: KEYS_PROBED,
+  }),
   listCommand('lindex', 3, ['readonly'], 'Returns an element of a list by its index.', lindex, {
     complexity: 'O(N) where N is the number of elements to traverse to get to the index',
   }),
@@ -435,7 +440,7 @@ export const listCommands: RegisteredCommand[] = [
     ['write', 'denyoom'],
     'Moves an element from one list to another and returns it.',
     lmove,
-    { since: '6.2.0', keys: [1, 2, 1] },
+    { since: '6.2.0', keys: [1, 2, 1], keyFlags: SOURCE_TO_DESTINATION },
   ),
   listCommand(
     'rpoplpush',
@@ -443,12 +448,13 @@ export const listCommands: RegisteredCommand[] = [
     ['write', 'denyoom'],
     'Moves the last element of a list to the head of another and returns it.',
     rpoplpush,
-    { since: '1.2.0', keys: [1, 2, 1] },
+    { since: '1.2.0', keys: [1, 2, 1], keyFlags: SOURCE_TO_DESTINATION },
   ),
   listCommand('lmpop', -4, ['write'], 'Pops elements from the first non-empty list.', lmpop, {
     since: '7.0.0',
     keys: [0, 0, 0],
     findKeys: (args) => numkeysKeys(args, 1),
+    keyFlags: KEYS_POPPED,
     complexity: 'O(N+M) where N is the number of keys and M the number of elements returned',
   }),
   ...blockingListCommands,

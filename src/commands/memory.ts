@@ -4,7 +4,7 @@
  */
 import v8 from 'node:v8';
 import type { Client } from '../engine/client';
-import { command, type RegisteredCommand } from '../engine/command';
+import { command, type RegisteredCommand, KEYS_PROBED } from '../engine/command';
 import { CommandError, ERR } from '../engine/errors';
 import type { Server } from '../engine/server';
 import { peakMemory } from '../observability/info';
@@ -235,6 +235,7 @@ function row(
     arity,
     flags: usage ? ['readonly'] : name === 'help' ? ['loading', 'stale'] : [],
     keys: usage ? [2, 2, 1] : undefined,
+    keyFlags: usage ? KEYS_PROBED : undefined,
     group: 'server',
     since: '4.0.0',
     summary,

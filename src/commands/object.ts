@@ -1,5 +1,5 @@
 /** OBJECT ENCODING, REFCOUNT, IDLETIME, FREQ and HELP: how a key's value is stored. */
-import { command, type RegisteredCommand } from '../engine/command';
+import { command, type RegisteredCommand, KEYS_PROBED } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import type { Server } from '../engine/server';
@@ -125,6 +125,7 @@ function keyedSubcommand(
     arity: 3,
     flags: ['readonly'],
     keys: [2, 2, 1],
+    keyFlags: KEYS_PROBED,
     categories: ['keyspace'],
     group: 'generic',
     since,

@@ -3,7 +3,13 @@
  * and SDIFFSTORE. Every source key is type-checked before any work, and a
  * missing key counts as an empty set.
  */
-import { FIRST_KEY_WRITTEN, command, type RegisteredCommand } from '../engine/command';
+import {
+  FIRST_KEY_WRITTEN,
+  command,
+  type RegisteredCommand,
+  DESTINATION_THEN_SOURCES,
+  type KeyFlagList,
+} from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { SetValue, setFromMembers, setLimits } from '../store/set';
@@ -162,13 +168,25 @@ function readCommand(name: string, operation: Operation, summary: string): Regis
   });
 }
 
-function storeCommand(name: string, operation: Operation, summary: string): RegisteredCommand {
+/** SINTERSTORE's destination is RW in Redis 7.0, where SUNIONSTORE's and SDIFFSTORE's are OW. */
+const INTERSECT_STORE_KEYS: KeyFlagList = [
+  ['RW', 'update'],
+  ['RO', 'access'],
+];
+
+function storeCommand(
+  name: string,
+  operation: Operation,
+  summary: string,
+  keyFlags = DESTINATION_THEN_SOURCES,
+): RegisteredCommand {
   return command({
     name,
     arity: -3,
     flags: ['write', 'denyoom'],
     keys: [1, -1, 1],
     writtenKeys: FIRST_KEY_WRITTEN,
+    keyFlags,
     categories: ['set'],
     group: 'set',
     complexity: ORDER_COMPLEXITY,
@@ -181,7 +199,12 @@ export const setAlgebraCommands: RegisteredCommand[] = [
   readCommand('sinter', 'inter', 'Returns the intersect of multiple sets.'),
   readCommand('sunion', 'union', 'Returns the union of multiple sets.'),
   readCommand('sdiff', 'diff', 'Returns the difference of multiple sets.'),
-  storeCommand('sinterstore', 'inter', 'Stores the intersect of multiple sets in a key.'),
+  storeCommand(
+    'sinterstore',
+    'inter',
+    'Stores the intersect of multiple sets in a key.',
+    INTERSECT_STORE_KEYS,
+  ),
   storeCommand('sunionstore', 'union', 'Stores the union of multiple sets in a key.'),
   storeCommand('sdiffstore', 'diff', 'Stores the difference of multiple sets in a key.'),
   command({

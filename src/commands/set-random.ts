@@ -1,5 +1,5 @@
 /** SPOP and SRANDMEMBER: random members of a set. */
-import { command, type RegisteredCommand } from '../engine/command';
+import { command, type RegisteredCommand, KEYS_POPPED } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import type { SetValue } from '../store/set';
@@ -97,6 +97,7 @@ export const setRandomCommands: RegisteredCommand[] = [
     arity: -2,
     flags: ['write', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_POPPED,
     categories: ['set'],
     group: 'set',
     complexity:

@@ -4,7 +4,12 @@
  * (SINTER, SUNION, SDIFF and their STORE forms, SINTERCARD) in
  * set-algebra.ts; `setCommands` registers them all.
  */
-import { command, type RegisteredCommand } from '../engine/command';
+import {
+  command,
+  type RegisteredCommand,
+  KEYS_PROBED,
+  SOURCE_TO_DESTINATION,
+} from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { globMatch } from '../store/glob';
@@ -183,6 +188,7 @@ const basicCommands: RegisteredCommand[] = [
     arity: 3,
     flags: ['readonly', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_PROBED,
     categories: ['set'],
     group: GROUP,
     summary: 'Determines whether a member belongs to a set.',
@@ -216,6 +222,7 @@ const basicCommands: RegisteredCommand[] = [
     arity: 2,
     flags: ['readonly', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_PROBED,
     categories: ['set'],
     group: GROUP,
     summary: 'Returns the number of members in a set.',
@@ -226,6 +233,7 @@ const basicCommands: RegisteredCommand[] = [
     arity: 4,
     flags: ['write', 'fast'],
     keys: [1, 2, 1],
+    keyFlags: SOURCE_TO_DESTINATION,
     categories: ['set'],
     group: GROUP,
     summary: 'Moves a member from one set to another.',

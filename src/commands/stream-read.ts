@@ -6,7 +6,7 @@
  */
 import { blockClient, mayBlock } from '../engine/blocking';
 import type { Client } from '../engine/client';
-import { command, type RegisteredCommand } from '../engine/command';
+import { command, type RegisteredCommand, KEYS_READ } from '../engine/command';
 import { CommandError, ERR, STREAM_ERR } from '../engine/errors';
 import { StreamValue } from '../store/stream';
 import { compareIds, idsEqual, MAX_ID, nextId, ZERO_ID, type StreamId } from '../store/stream-id';
@@ -301,6 +301,7 @@ export const streamReadCommands: RegisteredCommand[] = [
     arity: -7,
     flags: ['write', 'blocking'],
     findKeys: (args) => streamsKeys(args, 4),
+    keyFlags: KEYS_READ,
     categories: ['stream'],
     group: 'stream',
     summary: 'Delivers stream entries to a consumer of a group, or blocks until there are some.',

@@ -5,7 +5,13 @@
  */
 import { signalKeyReady } from '../engine/blocking';
 import type { Client } from '../engine/client';
-import { command, type CommandFlag, type RegisteredCommand } from '../engine/command';
+import {
+  command,
+  type CommandFlag,
+  type RegisteredCommand,
+  KEYS_PROBED,
+  type KeyFlagList,
+} from '../engine/command';
 import { CommandError, ERR, STREAM_ERR, wrongArity } from '../engine/errors';
 import { streamLimits, StreamValue } from '../store/stream';
 import {
@@ -266,12 +272,14 @@ function streamCommand(
   handler: (client: Client, args: string[]) => void,
   since: string,
   complexity: string,
+  keyFlags?: KeyFlagList,
 ): RegisteredCommand {
   return command({
     name,
     arity,
     flags,
     keys: [1, 1, 1],
+    keyFlags,
     categories: ['stream'],
     group: 'stream',
     summary,
@@ -299,6 +307,7 @@ const streamEntryCommands: RegisteredCommand[] = [
     xlen,
     '5.0.0',
     'O(1)',
+    KEYS_PROBED,
   ),
   streamCommand(
     'xrange',

@@ -3,7 +3,14 @@
  * of the whole string family (handlers of the other string commands live
  * in the string-*.ts files).
  */
-import { command, type RegisteredCommand } from '../engine/command';
+import {
+  command,
+  type RegisteredCommand,
+  KEYS_READ_AND_UPDATED,
+  KEYS_POPPED,
+  KEYS_PROBED,
+  type KeyFlagList,
+} from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR, wrongArity } from '../engine/errors';
 import { isOption, toBigInt64 } from './arguments';
@@ -312,6 +319,23 @@ const WRITE: ['write', 'denyoom'] = ['write', 'denyoom'];
 const WRITE_FAST: ['write', 'denyoom', 'fast'] = ['write', 'denyoom', 'fast'];
 const ONE_KEY: [number, number, number] = [1, 1, 1];
 
+/** SET's key flags, as COMMAND INFO shows them; setKeyFlags gives those of one request. */
+const SET_KEY_FLAGS: KeyFlagList = [['RW', 'access', 'update', 'variable_flags']];
+const SET_OVERWRITES: KeyFlagList = [['OW', 'update']];
+const SET_MSETNX_KEYS: KeyFlagList = [['OW', 'insert']];
+
+/**
+ * Returns SET's key flags for one request: like Redis 7.0, a GET argument
+ * anywhere after the value makes the key read and updated (so ACL needs read
+ * and write), and otherwise the key is only overwritten (write alone).
+ */
+function setKeyFlags(args: readonly string[]): KeyFlagList {
+  for (let i = 3; i < args.length; i++) {
+    if (args[i].toLowerCase() === 'get') return KEYS_READ_AND_UPDATED;
+  }
+  return SET_OVERWRITES;
+}
+
 export const stringCommands: RegisteredCommand[] = [
   command({
     name: 'get',
@@ -328,6 +352,8 @@ export const stringCommands: RegisteredCommand[] = [
     arity: -3,
     flags: WRITE,
     keys: ONE_KEY,
+    keyFlags: SET_KEY_FLAGS,
+    requestKeyFlags: setKeyFlags,
     categories: ['string'],
     group: 'string',
     summary: 'Sets the string value of a key, with optional condition and expiry.',
@@ -371,6 +397,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: 3,
     flags: WRITE_FAST,
     keys: ONE_KEY,
+    keyFlags: KEYS_READ_AND_UPDATED,
     categories: ['string'],
     group: 'string',
     summary: 'Sets a key and returns its previous value.',
@@ -381,6 +408,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: 2,
     flags: ['write', 'fast'],
     keys: ONE_KEY,
+    keyFlags: KEYS_POPPED,
     categories: ['string'],
     group: 'string',
     since: '6.2.0',
@@ -392,6 +420,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: -2,
     flags: ['write', 'fast'],
     keys: ONE_KEY,
+    keyFlags: KEYS_READ_AND_UPDATED,
     categories: ['string'],
     group: 'string',
     since: '6.2.0',
@@ -414,6 +443,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: -3,
     flags: WRITE,
     keys: [1, -1, 2],
+    keyFlags: SET_OVERWRITES,
     categories: ['string'],
     group: 'string',
     since: '1.0.1',
@@ -426,6 +456,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: -3,
     flags: WRITE,
     keys: [1, -1, 2],
+    keyFlags: SET_MSETNX_KEYS,
     categories: ['string'],
     group: 'string',
     since: '1.0.1',
@@ -450,6 +481,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: 2,
     flags: ['readonly', 'fast'],
     keys: ONE_KEY,
+    keyFlags: KEYS_PROBED,
     categories: ['string'],
     group: 'string',
     since: '2.2.0',
@@ -461,6 +493,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: 2,
     flags: WRITE_FAST,
     keys: ONE_KEY,
+    keyFlags: KEYS_READ_AND_UPDATED,
     categories: ['string'],
     group: 'string',
     summary: 'Adds 1 to the integer value of a key.',
@@ -471,6 +504,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: 2,
     flags: WRITE_FAST,
     keys: ONE_KEY,
+    keyFlags: KEYS_READ_AND_UPDATED,
     categories: ['string'],
     group: 'string',
     summary: 'Subtracts 1 from the integer value of a key.',
@@ -481,6 +515,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: 3,
     flags: WRITE_FAST,
     keys: ONE_KEY,
+    keyFlags: KEYS_READ_AND_UPDATED,
     categories: ['string'],
     group: 'string',
     summary: 'Adds an integer to the integer value of a key.',
@@ -491,6 +526,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: 3,
     flags: WRITE_FAST,
     keys: ONE_KEY,
+    keyFlags: KEYS_READ_AND_UPDATED,
     categories: ['string'],
     group: 'string',
     summary: 'Subtracts an integer from the integer value of a key.',
@@ -501,6 +537,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: 3,
     flags: WRITE_FAST,
     keys: ONE_KEY,
+    keyFlags: KEYS_READ_AND_UPDATED,
     categories: ['string'],
     group: 'string',
     since: '2.6.0',

@@ -1,5 +1,5 @@
 /** Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH. */
-import { command, type RegisteredCommand } from '../engine/command';
+import { command, type RegisteredCommand, KEYS_PROBED } from '../engine/command';
 import type { Client } from '../engine/client';
 import { execute } from '../engine/dispatch';
 import { CommandError, ERR } from '../engine/errors';
@@ -178,6 +178,7 @@ export const transactionCommands: RegisteredCommand[] = [
     arity: -2,
     flags: [...FLAGS],
     keys: [1, -1, 1],
+    keyFlags: KEYS_PROBED,
     categories: ['transaction'],
     group: 'transactions',
     since: '2.2.0',

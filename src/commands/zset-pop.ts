@@ -5,7 +5,7 @@
  * served blocking pops journal as ZPOPMIN or ZPOPMAX, as Redis propagates them.
  */
 import { blockClient, mayBlock } from '../engine/blocking';
-import { command, type RegisteredCommand } from '../engine/command';
+import { command, type RegisteredCommand, KEYS_POPPED } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { SortedSet, type ScoredMember } from '../store/zset';
@@ -209,6 +209,7 @@ export const zsetPopCommands: RegisteredCommand[] = [
     ...SHARED,
     flags: ['write', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_POPPED,
     since: '5.0.0',
     complexity: 'O(log(N)*M)',
     handler: zpopmin,
@@ -220,6 +221,7 @@ export const zsetPopCommands: RegisteredCommand[] = [
     ...SHARED,
     flags: ['write', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_POPPED,
     since: '5.0.0',
     complexity: 'O(log(N)*M)',
     handler: zpopmax,
@@ -234,6 +236,7 @@ export const zsetPopCommands: RegisteredCommand[] = [
     complexity: 'O(K) + O(M*log(N))',
     handler: zmpop,
     findKeys: (args) => numkeysKeys(args, 1),
+    keyFlags: KEYS_POPPED,
     summary:
       'Removes and returns members with the lowest or highest scores from the first ' +
       'non-empty sorted set.',
@@ -244,6 +247,7 @@ export const zsetPopCommands: RegisteredCommand[] = [
     ...SHARED,
     flags: ['write', 'noscript', 'blocking', 'fast'],
     keys: [1, -2, 1],
+    keyFlags: KEYS_POPPED,
     since: '5.0.0',
     complexity: 'O(log(N))',
     handler: bzpopmin,
@@ -257,6 +261,7 @@ export const zsetPopCommands: RegisteredCommand[] = [
     ...SHARED,
     flags: ['write', 'noscript', 'blocking', 'fast'],
     keys: [1, -2, 1],
+    keyFlags: KEYS_POPPED,
     since: '5.0.0',
     complexity: 'O(log(N))',
     handler: bzpopmax,
@@ -273,6 +278,7 @@ export const zsetPopCommands: RegisteredCommand[] = [
     complexity: 'O(K) + O(M*log(N))',
     handler: bzmpop,
     findKeys: (args) => numkeysKeys(args, 2),
+    keyFlags: KEYS_POPPED,
     summary:
       'Removes and returns members with the lowest or highest scores from the first ' +
       'non-empty sorted set, or blocks until one is available.',

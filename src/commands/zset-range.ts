@@ -3,7 +3,12 @@
  * forms (ZREVRANGE, ZRANGEBYSCORE, ...), ZRANGESTORE and the ZREMRANGEBY*
  * removals. Arguments are parsed in Redis's order, so the same error wins.
  */
-import { FIRST_KEY_WRITTEN, command, type RegisteredCommand } from '../engine/command';
+import {
+  FIRST_KEY_WRITTEN,
+  command,
+  type RegisteredCommand,
+  DESTINATION_THEN_SOURCES,
+} from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import {
@@ -350,6 +355,7 @@ export const zsetRangeCommands: RegisteredCommand[] = [
     flags: ['write', 'denyoom'],
     keys: [1, 2, 1],
     writtenKeys: FIRST_KEY_WRITTEN,
+    keyFlags: DESTINATION_THEN_SOURCES,
     since: '6.2.0',
     complexity: 'O(log(N)+M)',
     handler: zrangestore,

@@ -4,7 +4,12 @@
  * with score 1. Weighted scores are combined in Redis's order (inputs from
  * the smallest to the largest), so sums round exactly as Redis's do.
  */
-import { FIRST_KEY_WRITTEN, command, type RegisteredCommand } from '../engine/command';
+import {
+  FIRST_KEY_WRITTEN,
+  command,
+  type RegisteredCommand,
+  DESTINATION_THEN_SOURCES,
+} from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { SetValue } from '../store/set';
@@ -264,6 +269,7 @@ export const zsetStoreCommands: RegisteredCommand[] = [
     ...SHARED,
     flags: ['write', 'denyoom'],
     keys: [1, 1, 1],
+    keyFlags: DESTINATION_THEN_SOURCES,
     since: '2.0.0',
     complexity: 'O(N)+O(M log(M))',
     findKeys: STORE_KEYS,
@@ -277,6 +283,7 @@ export const zsetStoreCommands: RegisteredCommand[] = [
     ...SHARED,
     flags: ['write', 'denyoom'],
     keys: [1, 1, 1],
+    keyFlags: DESTINATION_THEN_SOURCES,
     since: '2.0.0',
     complexity: 'O(N*K)+O(M*log(M))',
     findKeys: STORE_KEYS,
@@ -290,6 +297,7 @@ export const zsetStoreCommands: RegisteredCommand[] = [
     ...SHARED,
     flags: ['write', 'denyoom'],
     keys: [1, 1, 1],
+    keyFlags: DESTINATION_THEN_SOURCES,
     since: '6.2.0',
     complexity: 'O(L + (N-K)log(N))',
     findKeys: STORE_KEYS,

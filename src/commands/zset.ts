@@ -4,7 +4,14 @@
  * beside this one; `zsetCommands` gathers all of them.
  */
 import { signalKeyReady } from '../engine/blocking';
-import { command, type RegisteredCommand } from '../engine/command';
+import {
+  command,
+  type RegisteredCommand,
+  KEYS_READ,
+  KEYS_READ_AND_UPDATED,
+  KEYS_PROBED,
+  type KeyFlagList,
+} from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
 import { MAX_MAP_ENTRIES } from '../store/types';
@@ -286,12 +293,14 @@ function readFast(
   summary: string,
   handler: (client: Client, args: string[]) => void,
   complexity = 'O(1)',
+  keyFlags: KeyFlagList = KEYS_READ,
 ): RegisteredCommand {
   return command({
     name,
     arity,
     flags: ['readonly', 'fast'],
     keys: [1, 1, 1],
+    keyFlags,
     categories: ['sortedset'],
     group: 'sorted-set',
     since,
@@ -319,6 +328,7 @@ const coreCommands: RegisteredCommand[] = [
     arity: 4,
     flags: ['write', 'denyoom', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_READ_AND_UPDATED,
     categories: ['sortedset'],
     group: 'sorted-set',
     since: '1.2.0',
@@ -338,7 +348,15 @@ const coreCommands: RegisteredCommand[] = [
     complexity: 'O(M*log(N))',
     handler: zrem,
   }),
-  readFast('zcard', 2, '1.2.0', 'Returns the number of members in a sorted set.', zcard),
+  readFast(
+    'zcard',
+    2,
+    '1.2.0',
+    'Returns the number of members in a sorted set.',
+    zcard,
+    'O(1)',
+    KEYS_PROBED,
+  ),
   readFast('zscore', 3, '1.2.0', 'Returns the score of a member in a sorted set.', zscore),
   readFast(
     'zmscore',
