@@ -286,6 +286,25 @@ local libraries = {
 local string_meta = raw_getmetatable('')
 string_meta.__metatable = readonly_view({__index = string_view})
 
+-- The scripts' pcall, as in Redis 7.0: a caught error table is returned as its err field
+-- when that is a string or number, so pcall(redis.call, ...) gives the error text. xpcall
+-- passes the table on. Called with no argument, Redis 7.0 calls its own result placeholder,
+-- so the message names a boolean.
+local function pcall_result(ok, ...)
+  if ok then return ok, ... end
+  local err = ...
+  if type(err) == 'table' then
+    local text = err.err
+    if is_string(text) then return false, text end
+  end
+  return false, err
+end
+
+local function script_pcall(...)
+  if select('#', ...) == 0 then return false, 'attempt to call a boolean value' end
+  return pcall_result(pcall(...))
+end
+
 -- Builds the globals table of one environment; env is the view scripts get as _ENV and _G.
 local function make_globals(env, redis)
   local function load(chunk, name, mode, custom_env)
@@ -295,7 +314,7 @@ local function make_globals(env, redis)
     _G = env,
     _VERSION = _VERSION,
     assert = assert, error = host.error, ipairs = ipairs, next = next, pairs = pairs,
-    pcall = pcall, xpcall = xpcall, rawequal = rawequal, rawget = rawget, rawlen = rawlen,
+    pcall = script_pcall, xpcall = xpcall, rawequal = rawequal, rawget = rawget, rawlen = rawlen,
     rawset = checked_rawset, select = select, setmetatable = setmetatable,
     getmetatable = getmetatable, tonumber = tonumber, tostring = tostring, type = type,
     unpack = table.unpack, collectgarbage = checked_collectgarbage, gcinfo = gcinfo,

