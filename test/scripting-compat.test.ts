@@ -130,3 +130,52 @@ describe('pcall around redis.call', { skip }, () => {
       ]),
     ]));
 });
+
+describe('RESP3 script results', { skip }, () => {
+  const typed = [
+    "return {big_number='123'}",
+    "return {big_number='-12a x'}",
+    'return {big_number=5}',
+    "return {verbatim_string={format='mkd', string='hi'}}",
+    "return {verbatim_string={format='m', string='hi'}}",
+    "return {verbatim_string={format='markdown', string='hi'}}",
+    "return {verbatim_string={format='', string=''}}",
+    "return {verbatim_string={format='a\\0b', string='hi'}}",
+    "return {verbatim_string={format=1, string='x'}}",
+    "return {1, {big_number='7'}, {map={k={big_number='8'}}}}",
+    'return {double=0/0}',
+    'return {double=-(0/0)}',
+    'return {double=math.huge - math.huge}',
+    'return {double=-0.0}',
+    'return {double=1e300}',
+    'return {double=-1/0}',
+    'return {double=0.1}',
+    "return {double='1.5'}",
+    'return {map={}}',
+    'return {set={}}',
+    'return {map={a={set={b=1}}}}',
+    'return {map={[1]=true, [2.5]=false}}',
+    "return {double=5, ok='x'}",
+    'return {err={}}',
+  ];
+
+  test('typed tables to RESP3', () => same([['HELLO', '3'], ...evalSteps(typed)]));
+
+  test('typed tables to RESP2', () => same(evalSteps(typed)));
+
+  test('setresp 3 values to RESP3', () =>
+    same([
+      ['HELLO', '3'],
+      ['HSET', 'h', 'a', '1'],
+      ['SADD', 's', 'm'],
+      ['ZADD', 'z', '1.5', 'm'],
+      ...evalSteps([
+        "redis.setresp(3) return redis.call('hgetall', 'h')",
+        "redis.setresp(3) return redis.call('smembers', 's')",
+        "redis.setresp(3) return redis.call('zscore', 'z', 'm')",
+        "redis.setresp(3) return redis.call('get', 'nokey')",
+        'redis.setresp(3) return {true, false, nil}',
+        "redis.setresp(3) local d = redis.call('zscore', 'z', 'm') return {type(d), d.double}",
+      ]),
+    ]));
+});

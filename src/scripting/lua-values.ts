@@ -13,7 +13,7 @@
  * and {double=...}, {map=...}, {set=...}, {big_number=...},
  * {verbatim_string=...} to their RESP3 types.
  */
-import { formatDoubleG17, type Reply } from '../protocol/resp/reply';
+import { formatDoubleG17, RespWriter, type Reply } from '../protocol/resp/reply';
 import type { LuaState } from './lua-state';
 import {
   LUA_TBOOLEAN,
@@ -306,14 +306,13 @@ function writeTagged(
   }
   pop();
   if (fields.get(L, at, 'double') === LUA_TNUMBER) {
-    reply.double(api._lua_tonumberx(L, -1, 0));
+    writeDouble(reply, api._lua_tonumberx(L, -1, 0));
     pop();
     return true;
   }
   pop();
   if (fields.get(L, at, 'big_number') === LUA_TSTRING) {
-    // NOTE: the Reply interface has no big number type, so one goes out as a bulk string.
-    reply.bulk(lua.readString(L, -1) as string);
+    writeBigNumber(reply, lua.readString(L, -1) as string);
     pop();
     return true;
   }
@@ -382,13 +381,58 @@ function writePairs(
 
 function writeVerbatim(lua: LuaState, fields: LuaFields, L: LuaPointer, reply: Reply): boolean {
   const api = lua.api;
-  const hasFormat = fields.get(L, -1, 'format') === LUA_TSTRING;
+  const format = fields.get(L, -1, 'format') === LUA_TSTRING ? lua.readString(L, -1) : null;
   api._lua_settop(L, -2);
   const hasString = fields.get(L, -1, 'string') === LUA_TSTRING;
-  if (hasFormat && hasString) {
-    // NOTE: the Reply interface writes every verbatim string with the "txt" format.
-    reply.verbatim(lua.readString(L, -1) as string);
-  }
+  if (format !== null && hasString)
+    writeVerbatimText(reply, format, lua.readString(L, -1) as string);
   api._lua_settop(L, -2);
-  return hasFormat && hasString;
+  return format !== null && hasString;
+}
+
+const doubleBits = new Float64Array(1);
+const doubleWords = new BigUint64Array(doubleBits.buffer);
+
+/**
+ * Writes a script's double. Redis 7.0 prints a NaN with its sign, as glibc
+ * does ("-nan" for 0/0 on x86), while the Reply interface always writes "nan".
+ */
+function writeDouble(reply: Reply, value: number): void {
+  if (!Number.isNaN(value)) {
+    reply.double(value);
+    return;
+  }
+  doubleBits[0] = value;
+  const text = doubleWords[0] >> 63n === 1n ? '-nan' : 'nan';
+  if (reply.resp === 3 && reply instanceof RespWriter) reply.raw(Buffer.from(`,${text}\r\n`));
+  else if (reply.resp === 3) reply.double(value);
+  else reply.bulk(text);
+}
+
+/**
+ * Writes a RESP3 big number (`(digits`) as Redis 7.0 does: the text goes
+ * out as it is, unchecked, even with CR or LF in it. RESP2 clients get a
+ * bulk string.
+ */
+function writeBigNumber(reply: Reply, text: string): void {
+  if (reply.resp === 3 && reply instanceof RespWriter)
+    reply.raw(Buffer.from(`(${text}\r\n`, 'latin1'));
+  else reply.bulk(text);
+}
+
+/**
+ * Writes a verbatim string with the script's format, cut or padded with
+ * spaces to three bytes, as Redis 7.0 does. The Reply interface only writes
+ * "txt", so a RESP3 connection gets the bytes directly. RESP2 clients get a
+ * bulk string.
+ */
+function writeVerbatimText(reply: Reply, format: string, text: string): void {
+  if (reply.resp !== 3 || !(reply instanceof RespWriter)) {
+    reply.verbatim(text);
+    return;
+  }
+  // Redis reads the format as a C string, so it also ends at a NUL byte.
+  const prefix = format.split('\0')[0].slice(0, 3).padEnd(3, ' ');
+  const header = `=${text.length + 4}\r\n${prefix}:`;
+  reply.raw(Buffer.from(`${header}${text}\r\n`, 'latin1'));
 }
