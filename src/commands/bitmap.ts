@@ -296,7 +296,7 @@ function bitop(client: Client, args: string[]): void {
   client.reply.int(result.length);
 }
 
-/** BITFIELD's key flags, as COMMAND INFO shows them; bitfieldKeyFlags gives one request's. */
+/** BITFIELD's key flags as COMMAND INFO shows them. bitfieldKeyFlags returns one request's. */
 const BITFIELD_KEY_FLAGS: KeyFlagList = [['RW', 'access', 'update', 'variable_flags']];
 
 /**

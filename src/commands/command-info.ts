@@ -7,6 +7,7 @@ import {
   categoriesOf,
   command,
   defaultKeyFlags,
+  hasKeyArguments,
   keyIndexes,
   requestKeyFlagsOf,
   arityMatches,
@@ -346,9 +347,7 @@ function resolveForKeys(server: Server, commandArgs: string[]): CommandSpec {
     spec = parent.subcommands.get(commandArgs[1].toLowerCase());
   }
   if (spec === undefined) throw new CommandError(ERR.invalidCommandSpecified);
-  if (spec.firstKey === 0 && spec.findKeys === undefined) {
-    throw new CommandError(ERR.commandHasNoKeys);
-  }
+  if (!hasKeyArguments(spec)) throw new CommandError(ERR.commandHasNoKeys);
   if (!arityMatches(spec.arity, commandArgs.length)) {
     throw new CommandError(ERR.invalidArgumentCount);
   }

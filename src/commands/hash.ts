@@ -4,7 +4,13 @@
  * hash-counters.ts, HRANDFIELD in hash-random.ts, and the field expiry
  * commands in hash-expire.ts; `hashCommands` registers them all.
  */
-import { command, type RegisteredCommand, KEYS_PROBED } from '../engine/command';
+import {
+  command,
+  type RegisteredCommand,
+  KEYS_PROBED,
+  KEYS_INSERTED,
+  KEYS_REMOVED,
+} from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR, wrongArity } from '../engine/errors';
 import { globMatch } from '../store/glob';
@@ -247,6 +253,7 @@ const basicCommands: RegisteredCommand[] = [
     arity: 4,
     flags: WRITE_FAST,
     keys: [1, 1, 1],
+    keyFlags: KEYS_INSERTED,
     categories: ['hash'],
     group: GROUP,
     since: '2.0.0',
@@ -293,6 +300,7 @@ const basicCommands: RegisteredCommand[] = [
     arity: -3,
     flags: ['write', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_REMOVED,
     categories: ['hash'],
     group: GROUP,
     since: '2.0.0',

@@ -10,6 +10,8 @@ import {
   KEYS_POPPED,
   KEYS_PROBED,
   SOURCE_TO_DESTINATION,
+  KEYS_INSERTED,
+  KEYS_REMOVED,
 } from '../engine/command';
 import type { Client } from '../engine/client';
 import { RespWriter } from '../protocol/resp/reply';
@@ -372,9 +374,11 @@ function listCommand(
 export const listCommands: RegisteredCommand[] = [
   listCommand('lpush', -3, WRITE_FAST, 'Prepends one or more elements to a list.', lpush, {
     complexity: 'O(1) for each element added',
+    keyFlags: KEYS_INSERTED,
   }),
   listCommand('rpush', -3, WRITE_FAST, 'Appends one or more elements to a list.', rpush, {
     complexity: 'O(1) for each element added',
+    keyFlags: KEYS_INSERTED,
   }),
   listCommand(
     'lpushx',
@@ -382,10 +386,11 @@ export const listCommands: RegisteredCommand[] = [
     WRITE_FAST,
     'Prepends elements to a list only when it exists.',
     lpushx,
-    { since: '2.2.0', complexity: 'O(1) for each element added' },
+    { since: '2.2.0', complexity: 'O(1) for each element added', keyFlags: KEYS_INSERTED },
   ),
   listCommand('rpushx', -3, WRITE_FAST, 'Appends elements to a list only when it exists.', rpushx, {
     since: '2.2.0',
+    keyFlags: KEYS_INSERTED,
     complexity: 'O(1) for each element added',
   }),
   listCommand(
@@ -419,16 +424,22 @@ export const listCommands: RegisteredCommand[] = [
     ['write', 'denyoom'],
     'Inserts an element before or after another element in a list.',
     linsert,
-    { since: '2.2.0', complexity: 'O(N) where N is the number of elements to traverse' },
+    {
+      since: '2.2.0',
+      complexity: 'O(N) where N is the number of elements to traverse',
+      keyFlags: KEYS_INSERTED,
+    },
   ),
   listCommand('lrange', 4, ['readonly'], 'Returns a range of elements from a list.', lrange, {
     complexity: 'O(S+N) where S is the distance of start from the head and N the range size',
   }),
   listCommand('ltrim', 4, ['write'], 'Removes elements from both ends of a list.', ltrim, {
     complexity: 'O(N) where N is the number of elements removed',
+    keyFlags: KEYS_REMOVED,
   }),
   listCommand('lrem', 4, ['write'], 'Removes elements equal to a value from a list.', lrem, {
     complexity: 'O(N+M) where N is the length of the list and M the number removed',
+    keyFlags: KEYS_REMOVED,
   }),
   listCommand('lpos', -3, ['readonly'], 'Returns the index of matching elements in a list.', lpos, {
     since: '6.0.6',

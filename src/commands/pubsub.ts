@@ -1,5 +1,5 @@
 /** Pub/Sub: SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and their UNSUBSCRIBEs, PUBLISH, SPUBLISH, PUBSUB. */
-import { command, type RegisteredCommand } from '../engine/command';
+import { command, type KeyFlagList, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, unknownSubcommand } from '../engine/errors';
 import type { SubscriptionKind } from '../engine/pubsub';
@@ -123,6 +123,12 @@ resetHooks.push((client) => client.server.pubsub.forget(client));
 
 const SUBSCRIBE_FLAGS = ['pubsub', 'noscript', 'loading', 'stale'] as const;
 
+/**
+ * The shard channels of SPUBLISH, SSUBSCRIBE and SUNSUBSCRIBE sit where keys
+ * do (for cluster slots), but ACL checks them as channels, not keys.
+ */
+const SHARD_CHANNELS: KeyFlagList = [['not_key']];
+
 export const pubsubCommands: RegisteredCommand[] = [
   command({
     name: 'subscribe',
@@ -165,6 +171,7 @@ export const pubsubCommands: RegisteredCommand[] = [
     arity: -2,
     flags: [...SUBSCRIBE_FLAGS],
     keys: [1, -1, 1],
+    keyFlags: SHARD_CHANNELS,
     group: 'pubsub',
     summary: 'Listens for messages on shard channels.',
     since: '7.0.0',
@@ -175,6 +182,7 @@ export const pubsubCommands: RegisteredCommand[] = [
     arity: -1,
     flags: [...SUBSCRIBE_FLAGS],
     keys: [1, -1, 1],
+    keyFlags: SHARD_CHANNELS,
     group: 'pubsub',
     summary: 'Stops listening on shard channels.',
     since: '7.0.0',
@@ -194,6 +202,7 @@ export const pubsubCommands: RegisteredCommand[] = [
     arity: 3,
     flags: ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'],
     keys: [1, 1, 1],
+    keyFlags: SHARD_CHANNELS,
     group: 'pubsub',
     summary: 'Posts a message to a shard channel.',
     since: '7.0.0',

@@ -9,6 +9,8 @@ import {
   type RegisteredCommand,
   KEYS_PROBED,
   SOURCE_TO_DESTINATION,
+  KEYS_INSERTED,
+  KEYS_REMOVED,
 } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
@@ -166,6 +168,7 @@ const basicCommands: RegisteredCommand[] = [
     arity: -3,
     flags: ['write', 'denyoom', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_INSERTED,
     categories: ['set'],
     group: GROUP,
     complexity: 'O(1) for each element added, so O(N) to add N elements',
@@ -177,6 +180,7 @@ const basicCommands: RegisteredCommand[] = [
     arity: -3,
     flags: ['write', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_REMOVED,
     categories: ['set'],
     group: GROUP,
     complexity: 'O(N) where N is the number of members to be removed.',

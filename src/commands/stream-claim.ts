@@ -6,7 +6,7 @@
  * rebuilds the same pending entries lists.
  */
 import type { Client } from '../engine/client';
-import { command, type RegisteredCommand } from '../engine/command';
+import { command, type RegisteredCommand, KEYS_REMOVED } from '../engine/command';
 import { CommandError, ERR, STREAM_ERR } from '../engine/errors';
 import type { StreamValue } from '../store/stream';
 import type { Consumer, ConsumerGroup, PendingEntry } from '../store/stream-group';
@@ -418,6 +418,7 @@ export const streamClaimCommands: RegisteredCommand[] = [
     arity: -6,
     flags: ['write', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_REMOVED,
     categories: ['stream'],
     group: 'stream',
     summary: 'Claims the idle pending entries of a consumer group, scanning from an ID.',

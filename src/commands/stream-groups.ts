@@ -5,7 +5,14 @@
  */
 import { signalKeyReady } from '../engine/blocking';
 import type { Client } from '../engine/client';
-import { command, type CommandFlag, type RegisteredCommand } from '../engine/command';
+import {
+  command,
+  type CommandFlag,
+  type RegisteredCommand,
+  type KeyFlagList,
+  KEYS_INSERTED,
+  KEYS_REMOVED,
+} from '../engine/command';
 import { CommandError, ERR, STREAM_ERR } from '../engine/errors';
 import { StreamValue } from '../store/stream';
 import { ConsumerGroup, UNKNOWN_ENTRIES_READ } from '../store/stream-group';
@@ -206,12 +213,14 @@ function groupSubcommand(
   summary: string,
   handler: (client: Client, args: string[]) => void,
   since: string,
+  keyFlags?: KeyFlagList,
 ): RegisteredCommand {
   return command({
     name: `xgroup|${name}`,
     arity,
     flags,
     keys: [2, 2, 1],
+    keyFlags,
     categories: ['stream'],
     group: 'stream',
     summary,
@@ -238,6 +247,7 @@ export const streamGroupCommands: RegisteredCommand[] = [
         'Creates a consumer group.',
         xgroupCreate,
         '5.0.0',
+        KEYS_INSERTED,
       ),
       groupSubcommand(
         'setid',
@@ -254,6 +264,7 @@ export const streamGroupCommands: RegisteredCommand[] = [
         'Destroys a consumer group.',
         xgroupDestroy,
         '5.0.0',
+        KEYS_REMOVED,
       ),
       groupSubcommand(
         'createconsumer',
@@ -262,6 +273,7 @@ export const streamGroupCommands: RegisteredCommand[] = [
         'Creates a consumer in a consumer group.',
         xgroupCreateConsumer,
         '6.2.0',
+        KEYS_INSERTED,
       ),
       groupSubcommand(
         'delconsumer',
@@ -270,6 +282,7 @@ export const streamGroupCommands: RegisteredCommand[] = [
         'Deletes a consumer from a consumer group.',
         xgroupDelConsumer,
         '5.0.0',
+        KEYS_REMOVED,
       ),
       command({
         name: 'xgroup|help',

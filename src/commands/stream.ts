@@ -11,6 +11,7 @@ import {
   type RegisteredCommand,
   KEYS_PROBED,
   type KeyFlagList,
+  KEYS_REMOVED,
 } from '../engine/command';
 import { CommandError, ERR, STREAM_ERR, wrongArity } from '../engine/errors';
 import { streamLimits, StreamValue } from '../store/stream';
@@ -335,6 +336,7 @@ const streamEntryCommands: RegisteredCommand[] = [
     xdel,
     '5.0.0',
     'O(1) for each single item to delete in the stream',
+    KEYS_REMOVED,
   ),
   streamCommand(
     'xtrim',
@@ -344,6 +346,7 @@ const streamEntryCommands: RegisteredCommand[] = [
     xtrim,
     '5.0.0',
     'O(N), with N being the number of evicted entries.',
+    KEYS_REMOVED,
   ),
   streamCommand(
     'xsetid',

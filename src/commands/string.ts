@@ -10,6 +10,7 @@ import {
   KEYS_POPPED,
   KEYS_PROBED,
   type KeyFlagList,
+  KEYS_INSERTED,
 } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR, wrongArity } from '../engine/errors';
@@ -319,10 +320,12 @@ const WRITE: ['write', 'denyoom'] = ['write', 'denyoom'];
 const WRITE_FAST: ['write', 'denyoom', 'fast'] = ['write', 'denyoom', 'fast'];
 const ONE_KEY: [number, number, number] = [1, 1, 1];
 
-/** SET's key flags, as COMMAND INFO shows them; setKeyFlags gives those of one request. */
+/** SET's key flags as COMMAND INFO shows them. setKeyFlags returns those of one request. */
 const SET_KEY_FLAGS: KeyFlagList = [['RW', 'access', 'update', 'variable_flags']];
+/** SET without GET, SETEX, PSETEX and MSET replace their keys without reading them. */
 const SET_OVERWRITES: KeyFlagList = [['OW', 'update']];
-const SET_MSETNX_KEYS: KeyFlagList = [['OW', 'insert']];
+/** SETNX and MSETNX write their keys only when none exists yet. */
+const NEW_KEYS_WRITTEN: KeyFlagList = [['OW', 'insert']];
 
 /**
  * Returns SET's key flags for one request: like Redis 7.0, a GET argument
@@ -365,6 +368,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: 3,
     flags: WRITE_FAST,
     keys: ONE_KEY,
+    keyFlags: NEW_KEYS_WRITTEN,
     categories: ['string'],
     group: 'string',
     summary: 'Sets a key only when it does not exist.',
@@ -375,6 +379,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: 4,
     flags: WRITE,
     keys: ONE_KEY,
+    keyFlags: SET_OVERWRITES,
     categories: ['string'],
     group: 'string',
     since: '2.0.0',
@@ -386,6 +391,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: 4,
     flags: WRITE,
     keys: ONE_KEY,
+    keyFlags: SET_OVERWRITES,
     categories: ['string'],
     group: 'string',
     since: '2.6.0',
@@ -456,7 +462,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: -3,
     flags: WRITE,
     keys: [1, -1, 2],
-    keyFlags: SET_MSETNX_KEYS,
+    keyFlags: NEW_KEYS_WRITTEN,
     categories: ['string'],
     group: 'string',
     since: '1.0.1',
@@ -469,6 +475,7 @@ export const stringCommands: RegisteredCommand[] = [
     arity: 3,
     flags: WRITE_FAST,
     keys: ONE_KEY,
+    keyFlags: KEYS_INSERTED,
     categories: ['string'],
     group: 'string',
     since: '2.0.0',

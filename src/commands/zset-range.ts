@@ -8,6 +8,7 @@ import {
   command,
   type RegisteredCommand,
   DESTINATION_THEN_SOURCES,
+  KEYS_REMOVED,
 } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
@@ -367,6 +368,7 @@ export const zsetRangeCommands: RegisteredCommand[] = [
     ...SHARED,
     flags: [...WRITE.flags],
     keys: WRITE.keys,
+    keyFlags: KEYS_REMOVED,
     since: '2.0.0',
     complexity: 'O(log(N)+M)',
     handler: zremrangebyrank,
@@ -378,6 +380,7 @@ export const zsetRangeCommands: RegisteredCommand[] = [
     ...SHARED,
     flags: [...WRITE.flags],
     keys: WRITE.keys,
+    keyFlags: KEYS_REMOVED,
     since: '1.2.0',
     complexity: 'O(log(N)+M)',
     handler: zremrangebyscore,
@@ -389,6 +392,7 @@ export const zsetRangeCommands: RegisteredCommand[] = [
     ...SHARED,
     flags: [...WRITE.flags],
     keys: WRITE.keys,
+    keyFlags: KEYS_REMOVED,
     since: '2.8.9',
     complexity: 'O(log(N)+M)',
     handler: zremrangebylex,

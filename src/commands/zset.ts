@@ -11,6 +11,7 @@ import {
   KEYS_READ_AND_UPDATED,
   KEYS_PROBED,
   type KeyFlagList,
+  KEYS_REMOVED,
 } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
@@ -341,6 +342,7 @@ const coreCommands: RegisteredCommand[] = [
     arity: -3,
     flags: ['write', 'fast'],
     keys: [1, 1, 1],
+    keyFlags: KEYS_REMOVED,
     categories: ['sortedset'],
     group: 'sorted-set',
     since: '1.2.0',

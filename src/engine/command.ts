@@ -35,10 +35,20 @@ export type KeyFinder = (args: readonly string[]) => number[];
 /**
  * Redis 7.0's key-spec flags of one key: how the key is used (RO, RW, OW,
  * RM) and what happens to its data (access, update, insert, delete).
- * variable_flags marks a row whose flags depend on the arguments.
+ * variable_flags marks a row whose flags depend on the arguments, and
+ * not_key an argument that names a shard channel, not a key (SPUBLISH).
  */
 export type KeyFlag =
-  'RW' | 'RO' | 'OW' | 'RM' | 'access' | 'update' | 'insert' | 'delete' | 'variable_flags';
+  | 'RW'
+  | 'RO'
+  | 'OW'
+  | 'RM'
+  | 'access'
+  | 'update'
+  | 'insert'
+  | 'delete'
+  | 'not_key'
+  | 'variable_flags';
 
 /**
  * The key-spec flags of a request's keys in key order. The last entry applies
@@ -155,6 +165,10 @@ export const KEYS_READ: KeyFlagList = [['RO', 'access']];
 export const KEYS_UPDATED: KeyFlagList = [['RW', 'update']];
 /** Every key is read and updated (INCR, EVAL). */
 export const KEYS_READ_AND_UPDATED: KeyFlagList = [['RW', 'access', 'update']];
+/** Every key gains elements without being read (LPUSH, SADD, APPEND). */
+export const KEYS_INSERTED: KeyFlagList = [['RW', 'insert']];
+/** Every key loses elements without being read (SREM, LTRIM, XDEL). */
+export const KEYS_REMOVED: KeyFlagList = [['RW', 'delete']];
 /** Every key is read and has elements removed (LPOP, BLMPOP, GETDEL). */
 export const KEYS_POPPED: KeyFlagList = [['RW', 'access', 'delete']];
 /** Only the existence, type or size of every key is looked at (EXISTS, TYPE, HLEN). */
@@ -181,6 +195,16 @@ export const FIRST_KEY_WRITTEN: KeyFinder = () => [1];
 /** Whether an argument count satisfies an arity (negative: at least). */
 export function arityMatches(arity: number, count: number): boolean {
   return arity >= 0 ? count === arity : count >= -arity;
+}
+
+/**
+ * Reports whether a row has key arguments. Sharded pub/sub rows name a
+ * channel where the table has a key (for cluster slots), flagged not_key,
+ * so like Redis they have none for ACL key checks and COMMAND GETKEYS.
+ */
+export function hasKeyArguments(spec: CommandSpec): boolean {
+  if (spec.keyFlags?.every((flags) => flags.includes('not_key')) === true) return false;
+  return spec.firstKey !== 0 || spec.findKeys !== undefined;
 }
 
 /** Returns the indexes of the key arguments of a request. */

@@ -6,6 +6,7 @@
 import {
   categoriesOf,
   defaultKeyFlags,
+  hasKeyArguments,
   type KeyFlag,
   type KeyFlagList,
   type RegisteredCommand,
@@ -143,17 +144,6 @@ const CHANNEL_ARGUMENTS: Record<string, number> = {
   ssubscribe: CHANNELS_ALL,
   psubscribe: CHANNELS_PATTERNS,
 };
-
-/**
- * Sharded pub/sub commands name a channel where the table has a key (for
- * cluster slots); Redis checks it as a channel, not as a key.
- */
-const CHANNEL_NOT_KEY = new Set(['spublish', 'ssubscribe', 'sunsubscribe']);
-
-function hasKeyArguments(spec: RegisteredCommand): boolean {
-  if (CHANNEL_NOT_KEY.has(spec.name)) return false;
-  return spec.firstKey !== 0 || spec.findKeys !== undefined;
-}
 
 /**
  * Returns the key permissions that a key's flags need, by Redis 7.0's rule:
