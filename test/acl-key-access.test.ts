@@ -1,9 +1,9 @@
 /**
- * ACL key permissions per key against redis-server: users with %R~ on some
- * keys and %W~ on others run commands whose keys Redis 7.0 flags differently
- * (a read-only source beside a written destination, an overwritten key, a
- * key only probed for existence). Replies, ACL DRYRUN texts and ACL LOG
- * entries are compared byte for byte.
+ * ACL key permissions per key against redis-server. Users with %R~ on some
+ * keys and %W~ on others run commands whose keys Redis 7.0 flags
+ * differently: a read-only source beside a written destination, an
+ * overwritten key, or a key only probed for existence. Replies, ACL DRYRUN
+ * texts and ACL LOG entries are compared byte for byte.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -17,7 +17,7 @@ import {
   type ServerProcess,
 } from './support/servers';
 
-/** Reads r:* and writes w:*; the second user has the permissions the other way round. */
+/** The first user reads r:* and writes w:*, and the second has the permissions reversed. */
 const USERS: Step[] = [
   ['ACL', 'SETUSER', 'split', 'reset', 'on', '>pw', '%R~r:*', '%W~w:*', '+@all'],
   ['ACL', 'SETUSER', 'reverse', 'reset', 'on', '>pw', '%W~r:*', '%R~w:*', '+@all'],
