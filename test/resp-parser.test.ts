@@ -102,6 +102,22 @@ describe('RESP parser', () => {
     });
   }
 
+  it('waits for a CR to end a header, as Redis does', () => {
+    assert.deepEqual(parseBothWays(Buffer.from('*1\n$4\nPING\n')), {
+      requests: [],
+      error: null,
+    });
+    assert.equal(
+      parseBothWays(Buffer.from('*1\n$4\nPING\r\n')).error,
+      'ERR Protocol error: invalid multibulk length',
+    );
+  });
+
+  it('skips the byte after a header CR whatever it is', () => {
+    const input = Buffer.from('*1\rx$4\rxPING\r\n', 'latin1');
+    assert.deepEqual(parseBothWays(input).requests, [['PING']]);
+  });
+
   it('rejects an inline request longer than the limit', () => {
     const outcome = parse(Buffer.alloc(70 * 1024, 'a'), 4096);
     assert.equal(outcome.error, 'ERR Protocol error: too big inline request');

@@ -153,23 +153,27 @@ export class RespParser {
     return args;
   }
 
-  /** Reads a `*N` or `$N` header line; returns the number, null to wait, or NaN if invalid. */
+  /**
+   * Reads a `*N` or `$N` header line; returns the number, null to wait, or
+   * NaN if invalid. As in Redis, the line ends at its CR, and the byte after
+   * the CR is skipped unread, so a bare LF does not end a header.
+   */
   #readHeader(tooBig: string): number | null {
-    const end = this.#findLineEnd(this.#pos);
+    const cr = this.#buf.indexOf(CR, this.#pos);
     const unread = this.#buf.length - this.#pos;
-    if (end < 0) {
+    if (cr < 0 || cr + 1 >= this.#buf.length) {
       if (unread > this.limits.maxInlineLength) {
         this.#fail(tooBig);
         return NaN;
       }
       return this.#needMore(unread + 1);
     }
-    if (end - this.#pos > this.limits.maxInlineLength) {
+    if (cr - this.#pos > this.limits.maxInlineLength) {
       this.#fail(tooBig);
       return NaN;
     }
-    const value = parseHeaderNumber(this.#buf, this.#pos + 1, end);
-    this.#pos = end + 1;
+    const value = parseHeaderNumber(this.#buf, this.#pos + 1, cr);
+    this.#pos = cr + 2;
     return value;
   }
 
@@ -279,13 +283,11 @@ function sameBytes(text: string, buf: Buffer, start: number, end: number): boole
 }
 
 /**
- * Parses the digits of a header line between `start` and the LF at `end`
- * (a CR before the LF is required). Returns NaN for anything but an optional
- * minus sign followed by at most 18 digits without leading zeros.
+ * Parses the digits of a header line between `start` and its CR at `stop`.
+ * Returns NaN for anything but an optional minus sign followed by at most 18
+ * digits without leading zeros.
  */
-function parseHeaderNumber(buf: Buffer, start: number, end: number): number {
-  if (end - 1 < start || buf[end - 1] !== CR) return NaN;
-  const stop = end - 1;
+function parseHeaderNumber(buf: Buffer, start: number, stop: number): number {
   let i = start;
   let negative = false;
   if (buf[i] === 0x2d) {
