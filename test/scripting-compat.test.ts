@@ -179,3 +179,46 @@ describe('RESP3 script results', { skip }, () => {
       ]),
     ]));
 });
+
+describe('raw access to sandbox tables', { skip }, () => {
+  test('rawget reads globals and libraries', () =>
+    same([
+      ...evalSteps([
+        "return type(rawget(_G, 'redis'))",
+        "return type(rawget(_G, 'ARGV'))",
+        "return type(rawget(_G, 'nosuch'))",
+        "return rawequal(rawget(_G, '_G'), _G)",
+        "return type(rawget(string, 'format'))",
+        "return type(rawget(math, 'floor'))",
+        "return type(rawget(cjson, 'encode'))",
+        "return {type(rawget(redis, 'call')), type(rawget(redis, 'nosuch'))}",
+        "local t = {a = 1} return rawget(t, 'a')",
+        'return tostring(rawget({}, nil))',
+      ]),
+      ['EVAL', "return rawget(_G, 'KEYS')[1]", '1', 'k1'],
+    ]));
+
+  test('rawget argument errors', () =>
+    same(
+      evalSteps([
+        'return rawget()',
+        'return rawget(1, 2)',
+        'return rawget({})',
+        'local v = rawget(1, 2) return v',
+      ]),
+    ));
+
+  test('next and pairs over globals', () =>
+    same(
+      evalSteps([
+        'return type(next(_G))',
+        'return type(next(string))',
+        'local n = 0 for k in pairs(_G) do n = n + 1 end return n > 10',
+        'local t = {a = 1} return {next(t)}',
+        'return tostring(next({}))',
+        'return next()',
+        'return next(1)',
+        'local k = next(1) return k',
+      ]),
+    ));
+});

@@ -39,6 +39,10 @@ local READONLY = 'Attempt to modify a readonly table'
 
 -- Tables scripts may read but not change: read-only views, by identity.
 local readonly = raw_setmetatable({}, {__mode = 'k'})
+-- The table behind each view, and the metatable of each environment, whose
+-- __index is the globals table it currently shows.
+local view_tables = raw_setmetatable({}, {__mode = 'k'})
+local env_metas = raw_setmetatable({}, {__mode = 'k'})
 
 local function refuse_write()
   error(READONLY, 2)
@@ -54,6 +58,7 @@ local function readonly_view(real, strict)
   if strict then raw_setmetatable(real, {__index = missing_global}) end
   local view = {}
   readonly[view] = true
+  view_tables[view] = real
   return raw_setmetatable(view, {
     __index = real,
     __newindex = refuse_write,
@@ -86,6 +91,38 @@ end
 local function getmetatable(value)
   if readonly[value] then return nil end
   return raw_getmetatable(value)
+end
+
+-- Returns the table a view or an environment shows, or the value itself.
+local function real_table(value)
+  local real = view_tables[value]
+  if real ~= nil then return real end
+  local meta = env_metas[value]
+  if meta ~= nil then return meta.__index end
+  return value
+end
+
+-- Raises "table expected" for argument 1 without a position: the C wrapper adds it.
+local function check_table(name, count, t)
+  if type(t) ~= 'table' then
+    error(format("bad argument #1 to '%s' (table expected, got %s)", name,
+      type_name(t, count > 0)), 0)
+  end
+end
+
+-- rawget and next read the table behind a view or an environment, because Redis 7.0's
+-- globals and library tables are real tables that scripts can read raw.
+local function checked_rawget(...)
+  local t, key = ...
+  check_table('rawget', select('#', ...), t)
+  if select('#', ...) < 2 then error("bad argument #2 to 'rawget' (value expected)", 0) end
+  return rawget(real_table(t), key)
+end
+
+local function checked_next(...)
+  local t, key = ...
+  check_table('next', select('#', ...), t)
+  return next(real_table(t), key)
 end
 
 local function checked_rawset(...)
@@ -313,8 +350,10 @@ local function make_globals(env, redis)
   local globals = {
     _G = env,
     _VERSION = _VERSION,
-    assert = assert, error = host.error, ipairs = ipairs, next = next, pairs = pairs,
-    pcall = script_pcall, xpcall = xpcall, rawequal = rawequal, rawget = rawget, rawlen = rawlen,
+    assert = assert, error = host.error, ipairs = ipairs, next = host.wrap(checked_next),
+    pairs = pairs, pcall = script_pcall, xpcall = xpcall, rawequal = rawequal,
+    rawget = host.wrap(checked_rawget),
+    rawlen = rawlen,
     rawset = checked_rawset, select = select, setmetatable = setmetatable,
     getmetatable = getmetatable, tonumber = tonumber, tostring = tostring, type = type,
     unpack = table.unpack, collectgarbage = checked_collectgarbage, gcinfo = gcinfo,
@@ -329,8 +368,10 @@ end
 
 local function make_env()
   local meta = {__newindex = refuse_write, __metatable = false}
+  meta.__pairs = function() return next, meta.__index, nil end
   local env = raw_setmetatable({}, meta)
   readonly[env] = true
+  env_metas[env] = meta
   return env, meta
 end
 
