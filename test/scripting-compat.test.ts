@@ -222,3 +222,43 @@ describe('raw access to sandbox tables', { skip }, () => {
       ]),
     ));
 });
+
+describe('string.format integer conversions', { skip }, () => {
+  test('numbers with a fraction', () =>
+    same(
+      evalSteps([
+        "return string.format('%d', 3.5)",
+        "return string.format('%d %i %x %X %o %c|', 3.7, -3.7, 255.9, 255.9, 8.5, 65.9)",
+        "return string.format('%d|%5.2d|%u', '3.5', 4.2, 5.5)",
+        "return string.format('%-5d|%+d|% d|%#x|%05d', 1.5, 2.5, 3.5, 255.5, 7.9)",
+        "return string.format('%d %s %d', 1.5, 'x', 2.5)",
+        "return string.format('%%d %d', 4.5)",
+        "return ('%d'):format(2.5)",
+        "local x = string.format('%d', 1, 2.5) return x",
+        "return string.format('%5.1f %s %q %%', 3.14159, 'a', 'b\\n')",
+      ]),
+    ));
+
+  test('out-of-range numbers', () =>
+    same(
+      evalSteps([
+        "return string.format('%d|%d|%d|%x|%x', 1e20, -1e20, 0/0, -1.5, 1e19)",
+        "return string.format('%x|%x|%x', 1e20, 0/0, -1e20)",
+        "return string.format('%o|%X|%u', -8.5, 2^63, -1.5)",
+        "return string.format('%5d|%d|%d|%x|%d|%.3x', 1e300, '1e20', '0x10', 2^64, -0.5, 2.9)",
+        "return string.format('%c|%c|%c', 256 + 65.5, -190.2, '66.6')",
+      ]),
+    ));
+
+  test('argument errors keep their names', () =>
+    same(
+      evalSteps([
+        "return string.format('%d')",
+        "return string.format('%d', 'x')",
+        "local f = string.format return f('%d', {})",
+        "return ('%d'):format({})",
+        "return string.format('%s %d', 'a')",
+        "local x = string.format('%d') return x",
+      ]),
+    ));
+});

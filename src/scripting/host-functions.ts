@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { SCRIPT_ERR } from '../engine/errors';
 import { REDIS_COMPATIBLE_VERSION } from '../version';
 import type { ScriptingEngine } from './engine';
+import { createLua51Format } from './lua-format';
 import { jsonDecode, jsonEncode } from './lua-json';
 import {
   LUA_MULTRET,
@@ -38,6 +39,8 @@ export function createHostFunctions(engine: ScriptingEngine): HostTable {
   const api = lua.api;
   const define = (fn: (L: LuaPointer) => number): LuaPointer => lua.hostFunction(fn);
   const libraryCall = define((L) => callLibraryFunction(engine, L));
+  const lua51Format = createLua51Format(lua);
+  const formatCall = lua51Format === null ? null : define(lua51Format);
   const functions: Record<string, LuaPointer> = {
     call: define((L) => redisCall(engine, L, true)),
     pcall: define((L) => redisCall(engine, L, false)),
@@ -50,6 +53,12 @@ export function createHostFunctions(engine: ScriptingEngine): HostTable {
     wrap: define((L) => {
       api._lua_settop(L, 1);
       api._lua_pushcclosure(L, libraryCall, 1);
+      return 1;
+    }),
+    // Returns string.format with Lua 5.1's integer conversions, or the argument unchanged.
+    lua51_format: define((L) => {
+      api._lua_settop(L, 1);
+      if (formatCall !== null) api._lua_pushcclosure(L, formatCall, 1);
       return 1;
     }),
     json_encode: define((L) => jsonEncode(lua, L)),

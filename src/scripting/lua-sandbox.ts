@@ -147,6 +147,7 @@ end
 -- Library tables. The real string table stays the strings' method table, so it loses dump.
 string.dump = nil
 string.gfind = string.gmatch
+string.format = host.lua51_format(string.format)
 
 local math_compat = {}
 for name, value in pairs(math) do math_compat[name] = value end

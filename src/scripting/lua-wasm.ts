@@ -38,6 +38,8 @@ export interface LuaApi {
   _lua_rawlen(L: LuaPointer, index: number): number;
   _lua_topointer(L: LuaPointer, index: number): LuaPointer;
   _lua_tothread(L: LuaPointer, index: number): LuaPointer;
+  _lua_tocfunction(L: LuaPointer, index: number): LuaPointer;
+  _lua_copy(L: LuaPointer, from: number, to: number): void;
   _lua_pushnil(L: LuaPointer): void;
   _lua_pushnumber(L: LuaPointer, value: number): void;
   _lua_pushinteger(L: LuaPointer, value: bigint): void;
@@ -81,6 +83,16 @@ export interface LuaApi {
   _luaL_where(L: LuaPointer, level: number): void;
   HEAPU8: Uint8Array;
   addFunction(fn: (...args: number[]) => number | void, signature: string): LuaPointer;
+  /**
+   * The module's function table, where a C function pointer is an index.
+   * Present only when the raw exports are in use.
+   */
+  functionTable?: FunctionTable;
+}
+
+/** The parts of a WebAssembly.Table of functions used here. */
+export interface FunctionTable {
+  get(index: number): (L: LuaPointer) => number;
 }
 
 /** Status codes of lua_pcall and lua_resume. */
@@ -167,6 +179,8 @@ function rawApi(exports: Exports, module: LuaApi): LuaApi {
     if (name.startsWith('_lua') && api[name] === undefined) return module;
   }
   Object.defineProperty(api, 'HEAPU8', { get: () => module.HEAPU8 });
+  const table = exports.__indirect_function_table as FunctionTable | undefined;
+  if (table !== undefined && typeof table.get === 'function') api.functionTable = table;
   api.addFunction = module.addFunction.bind(module);
   return api as unknown as LuaApi;
 }
