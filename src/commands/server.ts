@@ -1,4 +1,5 @@
 /** Server commands: INFO, TIME, LASTSAVE, SHUTDOWN and DEBUG. */
+import { constants } from 'node:buffer';
 import { command, type RegisteredCommand } from '../engine/command';
 import type { Client } from '../engine/client';
 import { CommandError, ERR } from '../engine/errors';
@@ -6,7 +7,7 @@ import { buildInfo } from '../observability/info';
 import { loadSnapshot, saveNow } from '../persistence/snapshots';
 import { setActiveExpiry } from '../store/active-expiry';
 import { lruClock } from '../store/eviction';
-import { isString, stringEncoding, type Value } from '../store/types';
+import { isString, MAX_MAP_ENTRIES, stringEncoding, type Value } from '../store/types';
 import { isLocalClient } from './client';
 import { writeSubcommandHelp } from './command-info';
 
@@ -160,6 +161,9 @@ function debugPopulate(client: Client, args: string[]): void {
   const prefix = args.length > 3 ? args[3] : 'key';
   const size = args.length > 4 ? parsePopulateNumber(args[4]) : 0;
   const db = client.db;
+  // Redis itself crashes on such sizes; Damselfly refuses them before building anything.
+  if (size > constants.MAX_STRING_LENGTH) throw new CommandError(ERR.stringTooLong);
+  if (count > MAX_MAP_ENTRIES - db.size) throw new CommandError(ERR.databaseFull(MAX_MAP_ENTRIES));
   for (let i = 0; i < count; i++) {
     const key = `${prefix}:${i}`;
     if (db.has(key)) continue;

@@ -148,6 +148,7 @@ export const ERR = {
   negativeExpire: 'ERR invalid expire time, must be >= 0',
   collectionFull: (max: number) =>
     `ERR the key holds the most elements a hash, set or sorted set can have (${max})`,
+  databaseFull: (max: number) => `ERR the database would hold more keys than it can (${max})`,
   resultTooLarge: (max: number) =>
     `ERR the result would hold more elements than a set or sorted set can have (${max})`,
   randomCountTooLarge: (max: number) =>
