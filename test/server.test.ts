@@ -311,6 +311,23 @@ describe('DEBUG enabled, against redis-server', { skip: redisServerSkipReason() 
     ]);
   });
 
+  test('POPULATE refuses what it cannot build', async () => {
+    // Redis crashes on these, so Damselfly's replies are checked on their own.
+    const client = await RawClient.connect(damselfly.port);
+    const tooLong = await client.call(['DEBUG', 'POPULATE', '10', 'p', '99999999999']);
+    assert.equal(
+      tooLong.toString(),
+      '-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n',
+    );
+    const tooMany = await client.call(['DEBUG', 'POPULATE', '99999999999']);
+    assert.equal(
+      tooMany.toString(),
+      '-ERR the database would hold more keys than it can (16777216)\r\n',
+    );
+    assert.equal((await client.call(['DBSIZE'])).toString(), ':0\r\n');
+    client.destroy();
+  });
+
   test('OBJECT encodings and serialized lengths of strings', async () => {
     // Redis's address, refcount and LRU fields have no meaning here.
     const keepEncoding: Normalizer = [
