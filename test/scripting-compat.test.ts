@@ -180,6 +180,33 @@ describe('RESP3 script results', { skip }, () => {
     ]));
 });
 
+describe('missing fields of the redis table', { skip }, () => {
+  test('EVAL reads nil', () =>
+    same(
+      evalSteps([
+        'return tostring(redis.nosuch)',
+        'local ok, e = pcall(error, redis) return type(e)',
+      ]),
+    ));
+
+  test('functions read nil but loading raises', () =>
+    same([
+      ['FUNCTION', 'FLUSH'],
+      [
+        'FUNCTION',
+        'LOAD',
+        "#!lua name=strict\nlocal x = redis.nosuch\nredis.register_function('f', function() return 1 end)",
+      ],
+      [
+        'FUNCTION',
+        'LOAD',
+        "#!lua name=lenient\nredis.register_function('g', function() return tostring(redis.nosuch) end)",
+      ],
+      ['FCALL', 'g', '0'],
+      ['FUNCTION', 'FLUSH'],
+    ]));
+});
+
 describe('raw access to sandbox tables', { skip }, () => {
   test('rawget reads globals and libraries', () =>
     same([

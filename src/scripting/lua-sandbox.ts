@@ -53,7 +53,7 @@ local function missing_global(_, name)
 end
 
 -- A read-only view of a table. When strict, reading a missing name raises
--- the nonexistent global error, as Redis's globals and redis tables do.
+-- the nonexistent global error, as Redis's globals and load-time redis table do.
 local function readonly_view(real, strict)
   if strict then raw_setmetatable(real, {__index = missing_global}) end
   local view = {}
@@ -376,7 +376,9 @@ local function make_env()
   return env, meta
 end
 
-local redis_view = readonly_view(redis_runtime, true)
+-- Redis 7.0 gives nil for a missing field of the runtime redis table; only the one
+-- FUNCTION LOAD code sees raises the nonexistent global error.
+local redis_view = readonly_view(redis_runtime, false)
 
 local eval_env, eval_meta = make_env()
 local eval_globals = make_globals(eval_env, redis_view)
