@@ -158,6 +158,8 @@ function blockingMove(
   blockClient(client, [move.source], timeoutMs, (waiting, key) => {
     const source = waitedList(waiting, key);
     if (source === undefined) return false;
+    // The write that woke this client kept the source for a background save, not the destination.
+    waiting.server.snapshot?.preserve(waiting.db, move.destination);
     moveOne(waiting, source, move, [move.from, move.to]);
     return true;
   });

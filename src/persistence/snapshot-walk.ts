@@ -18,12 +18,9 @@
  * cost is a list slot per key and a Set entry per object, instead of a Set
  * entry per key (about 21 bytes, and a rehash of the whole Set each time it
  * doubles), and nothing at all for SAVE, which blocks writes.
- *
- * NOTE: memcached commands and the wake-up of a blocked BLMOVE change keys
- * without `preserve`, so the file may hold their newer values. It still holds
- * each key once, and no key they add, because they only write strings,
- * delete keys or change objects in place: a change without `preserve` that
- * put an object where a string was could make the file hold that key twice.
+ * Every change must call `preserve` first: commands through the dispatcher,
+ * memcached commands through their item store, evictions, and the wake-up of
+ * a blocked BLMOVE for its destination.
  */
 import { type Value } from '../store/types';
 

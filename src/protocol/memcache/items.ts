@@ -128,6 +128,7 @@ export class ItemStore {
       return new ItemMeta(value, flags, this.newCas(), now);
     }
     const db = this.database;
+    this.#preserve(key);
     if (expiry === KEEP_TTL) db.replace(key, value);
     else db.set(key, value);
     if (typeof expiry === 'number') db.setExpire(key, expiry);
@@ -140,6 +141,7 @@ export class ItemStore {
 
   /** Replaces an item's value, keeping its flags and time to live; gives a new CAS value. */
   update(key: string, meta: ItemMeta, value: string, event: string, now: number): void {
+    this.#preserve(key);
     this.database.replace(key, value);
     this.#changed(key, event, '$', ['SET', key, value, 'KEEPTTL']);
     meta.value = value;
@@ -151,6 +153,7 @@ export class ItemStore {
   /** Deletes a key; returns whether it existed. */
   remove(key: string): boolean {
     this.#meta.delete(key);
+    this.#preserve(key);
     if (!this.database.delete(key)) return false;
     this.#changed(key, 'del', 'g', ['DEL', key]);
     return true;
@@ -162,6 +165,7 @@ export class ItemStore {
       this.remove(key);
       return;
     }
+    this.#preserve(key);
     if (expireAt === null) {
       if (this.database.persist(key)) this.#changed(key, 'persist', 'g', ['PERSIST', key]);
       return;
@@ -199,6 +203,11 @@ export class ItemStore {
     if (this.#flushTimer === null) return;
     clearTimeout(this.#flushTimer);
     this.#flushTimer = null;
+  }
+
+  /** Keeps the key as it is for a background save in progress; called before a change. */
+  #preserve(key: string): void {
+    this.server.snapshot?.preserve(this.database, key);
   }
 
   /** Counts, journals and announces a change to one key. */
