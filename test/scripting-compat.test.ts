@@ -277,6 +277,23 @@ describe('string.format integer conversions', { skip }, () => {
       ]),
     ));
 
+  test('%s arguments as Lua 5.1', () =>
+    same(
+      evalSteps([
+        "return string.format('%s|', 'a\\0b')",
+        "return string.format('%.5s|%s|', 'a\\0b', 'c\\0d')",
+        "return string.format('%s|', string.rep('a\\0', 60))",
+        "return string.format('%s', {})",
+        "return string.format('%s', nil)",
+        "return string.format('%s', true)",
+        "return string.format('%d %s', {}, nil)",
+        "return string.format('%s %d', nil, {})",
+        "return string.format('%s|%s', 12, 1.5)",
+        "local f = string.format return f('%s', {})",
+        "return ('%s'):format(true)",
+      ]),
+    ));
+
   test('argument errors keep their names', () =>
     same(
       evalSteps([

@@ -1,15 +1,16 @@
 /**
- * string.format with Lua 5.1's integer conversions. Lua 5.4's %d, %i, %o,
- * %u, %x, %X and %c raise "number has no integer representation" for 3.5.
- * Redis 7.0's Lua 5.1 casts the number to a C integer instead: truncated
- * toward zero, and out of range as x86-64 casts it. The host function
- * replaces such arguments with that integer. Then it runs Lua 5.4's own
- * string.format in its own call frame, so error messages keep the name and
- * position that the script's call gives them.
+ * string.format with Lua 5.1's treatment of arguments. Lua 5.4's %d, %i,
+ * %o, %u, %x, %X and %c raise "number has no integer representation" for
+ * 3.5. Redis 7.0's Lua 5.1 casts the number to a C integer instead:
+ * truncated toward zero, and out of range as x86-64 casts it. Lua 5.1's %s
+ * also rejects values other than strings and numbers and ends a short
+ * string at a NUL byte. The host function replaces or checks such
+ * arguments. Then it runs Lua 5.4's own string.format in its own call
+ * frame, so error messages keep the name and position that the script's
+ * call gives them.
  *
- * NOTE: other Lua 5.1 differences stay. There, a %c that yields a NUL byte
- * adds nothing, a %s shorter than 100 bytes ends at its first NUL byte, and
- * %s rejects tables, booleans and nil, which Lua 5.4 prints.
+ * NOTE: a %c that yields a NUL byte adds nothing in Lua 5.1 but adds the
+ * byte here, and %q keeps Lua 5.4's behaviour.
  */
 import type { LuaState } from './lua-state';
 import { LUA_TNUMBER, LUA_TSTRING, upvalueIndex, type LuaPointer } from './lua-wasm';
@@ -21,6 +22,8 @@ const TWO_POW_31 = 2 ** 31;
 
 /** Flag, width and precision characters that may precede a conversion letter. */
 const SPEC_CHARACTERS = new Set('-+ #0123456789.');
+const INTEGER_LETTERS = 'diouxXc';
+const FLOAT_LETTERS = 'aAeEfFgG';
 
 /** Casts a double to a signed 64-bit integer as x86-64's cvttsd2si: LLONG_MIN when out of range. */
 function castToLong(value: number): bigint {
@@ -44,54 +47,102 @@ function castToInt(value: number): bigint {
   return BigInt(Math.trunc(value));
 }
 
-/** Returns the argument positions (from 2) of the integer conversions in a format, with their letters. */
-function integerConversions(format: string): Map<number, string> {
-  const found = new Map<number, string>();
-  let argument = 1;
+/** One conversion of a format: its argument's stack index, its letter and the flags between. */
+interface Conversion {
+  index: number;
+  letter: string;
+  spec: string;
+}
+
+/** Lists the conversions of a format in order. A "%%" takes no argument. */
+function conversions(format: string): Conversion[] {
+  const found: Conversion[] = [];
+  let index = 1;
   for (let i = 0; i < format.length; i++) {
     if (format[i] !== '%') continue;
     i++;
     if (format[i] === '%') continue;
+    const start = i;
     while (i < format.length && SPEC_CHARACTERS.has(format[i])) i++;
-    argument++;
-    if ('diouxXc'.includes(format[i] ?? '')) found.set(argument, format[i]);
+    found.push({ index: ++index, letter: format[i] ?? '', spec: format.slice(start, i) });
   }
   return found;
 }
 
 /**
- * Returns Lua 5.1's integer for the argument at `index`, or null when Lua
- * 5.4 converts it the same way (or raises the same error for it).
+ * Returns Lua 5.1's integer for a number or numeric string argument, or
+ * null when Lua 5.4 converts it the same way.
  */
 function lua51Integer(lua: LuaState, L: LuaPointer, index: number, letter: string): bigint | null {
   const api = lua.api;
-  const type = api._lua_type(L, index);
-  if (type !== LUA_TNUMBER && type !== LUA_TSTRING) return null;
-  const value = lua.toNumber(L, index);
-  if (value === null) return null;
+  const value = lua.toNumber(L, index) as number;
+  const exact = api._lua_type(L, index) === LUA_TNUMBER && api._lua_isinteger(L, index) !== 0;
   if (letter === 'c') {
-    const exact = type === LUA_TNUMBER && api._lua_isinteger(L, index) !== 0;
     if (exact && value >= INT_MIN && value < TWO_POW_31) return null;
     return castToInt(value);
   }
-  if (type === LUA_TNUMBER && api._lua_isinteger(L, index) !== 0) return null;
+  if (exact) return null;
   if (Number.isInteger(value) && value >= -TWO_POW_63 && value < TWO_POW_63) return null;
   return letter === 'd' || letter === 'i' ? castToLong(value) : castToUnsignedLong(value);
 }
 
-/** Replaces the arguments of integer conversions that Lua 5.4 would reject. */
-function convertIntegerArguments(lua: LuaState, L: LuaPointer): void {
+function replaceArgument(
+  lua: LuaState,
+  L: LuaPointer,
+  index: number,
+  value: bigint | string,
+): void {
   const api = lua.api;
+  if (typeof value === 'bigint') api._lua_pushinteger(L, value);
+  else lua.pushString(L, value);
+  api._lua_copy(L, -1, index);
+  api._lua_settop(L, -2);
+}
+
+/**
+ * Gives a %s argument Lua 5.1's treatment. Only strings and numbers are
+ * accepted, so luaL_checklstring raises Lua 5.1's error for other values.
+ * A string shorter than 100 bytes, or one printed with a precision, went
+ * through C's sprintf in Lua 5.1 and so ends at its first NUL byte.
+ */
+function prepareString(lua: LuaState, L: LuaPointer, conversion: Conversion): void {
+  const api = lua.api;
+  const type = api._lua_type(L, conversion.index);
+  if (type === LUA_TNUMBER) return;
+  if (type !== LUA_TSTRING) api._luaL_checklstring(L, conversion.index, 0);
+  if (api._lua_rawlen(L, conversion.index) >= 100 && !conversion.spec.includes('.')) return;
+  const text = lua.readString(L, conversion.index) as string;
+  const end = text.indexOf('\0');
+  if (end >= 0) replaceArgument(lua, L, conversion.index, text.slice(0, end));
+}
+
+/**
+ * Prepares one argument; returns false when Lua 5.4's string.format will
+ * raise an error for it, so later arguments must be left as they are.
+ */
+function prepareArgument(lua: LuaState, L: LuaPointer, conversion: Conversion): boolean {
+  const { index, letter } = conversion;
+  if (letter === 's') {
+    prepareString(lua, L, conversion);
+    return true;
+  }
+  const isNumber = lua.toNumber(L, index) !== null;
+  if (INTEGER_LETTERS.includes(letter)) {
+    if (!isNumber) return false;
+    const integer = lua51Integer(lua, L, index, letter);
+    if (integer !== null) replaceArgument(lua, L, index, integer);
+    return true;
+  }
+  return isNumber && FLOAT_LETTERS.includes(letter);
+}
+
+/** Replaces the arguments that Lua 5.4 would format or check differently from Lua 5.1. */
+function prepareArguments(lua: LuaState, L: LuaPointer): void {
   const format = lua.readStringValue(L, 1);
   if (format === null || !format.includes('%')) return;
-  const count = api._lua_gettop(L);
-  for (const [index, letter] of integerConversions(format)) {
-    if (index > count) break;
-    const integer = lua51Integer(lua, L, index, letter);
-    if (integer === null) continue;
-    api._lua_pushinteger(L, integer);
-    api._lua_copy(L, -1, index);
-    api._lua_settop(L, -2);
+  const count = lua.api._lua_gettop(L);
+  for (const conversion of conversions(format)) {
+    if (conversion.index > count || !prepareArgument(lua, L, conversion)) return;
   }
 }
 
@@ -105,7 +156,7 @@ export function createLua51Format(lua: LuaState): ((L: LuaPointer) => number) | 
   if (table === undefined) return null;
   return (L) => {
     const api = lua.api;
-    convertIntegerArguments(lua, L);
+    prepareArguments(lua, L);
     return table.get(api._lua_tocfunction(L, upvalueIndex(1)))(L);
   };
 }

@@ -81,6 +81,7 @@ export interface LuaApi {
   _luaL_unref(L: LuaPointer, table: number, ref: number): void;
   _luaL_openlibs(L: LuaPointer): void;
   _luaL_where(L: LuaPointer, level: number): void;
+  _luaL_checklstring(L: LuaPointer, index: number, length: LuaPointer): LuaPointer;
   HEAPU8: Uint8Array;
   addFunction(fn: (...args: number[]) => number | void, signature: string): LuaPointer;
   /**
