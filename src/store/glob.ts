@@ -72,7 +72,8 @@ function matchClass(p: string, start: number, ch: string): { matched: boolean; n
     if (p[i] === '\\' && i + 1 < p.length) {
       i++;
       if (p[i] === ch) matched = true;
-    } else if (p[i + 1] === '-' && i + 2 < p.length && p[i + 2] !== ']') {
+    } else if (p[i + 1] === '-' && i + 2 < p.length) {
+      // As in Redis, `]` right after `-` ends the range, not the class: `[a-]` is `]` to `a`.
       let low = p[i];
       let high = p[i + 2];
       if (low > high) [low, high] = [high, low];
