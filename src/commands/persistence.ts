@@ -9,7 +9,7 @@ import { fromPlain, toPlain, valueStored } from '../persistence/plain';
 import { RdbDecoder, RdbFormatError } from '../persistence/rdb-decoder';
 import { RDB_VERSION, RdbEncoder } from '../persistence/rdb-encoder';
 import { MAX_READABLE_VERSION } from '../persistence/rdb-file';
-import { decodeValue, encodeValue } from '../persistence/rdb-values';
+import { decodeValue, encodeValue, isEmptyValue } from '../persistence/rdb-values';
 import { saveNow, startBackgroundSave } from '../persistence/snapshots';
 import { parseInteger } from './arguments';
 import { lookupRead } from './lookup';
@@ -118,7 +118,7 @@ function decodePayload(client: Client, payload: string) {
   try {
     const decoder = new RdbDecoder(bytes.subarray(0, footer));
     const plain = decodeValue(decoder, decoder.byte());
-    if (decoder.remaining !== 0) throw new CommandError(ERR.badDataFormat);
+    if (decoder.remaining !== 0 || isEmptyValue(plain)) throw new CommandError(ERR.badDataFormat);
     return fromPlain(plain, client.server.config);
   } catch (error) {
     if (error instanceof RdbFormatError) throw new CommandError(ERR.badDataFormat);

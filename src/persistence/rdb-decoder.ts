@@ -185,12 +185,19 @@ export class RdbDecoder {
   }
 }
 
-/** Reads every entry of a listpack blob as byte strings. */
+/** Element count a listpack or ziplist header holds when the real count does not fit. */
+const UNKNOWN_COUNT = 0xffff;
+
+/**
+ * Reads every entry of a listpack blob as byte strings. Checks the total
+ * size, every back-length, that the end byte is the last byte, and that the
+ * header's element count matches.
+ */
 export function readListpack(blob: Buffer, base: number): string[] {
   const d = new RdbDecoder(blob, 0, base);
   const totalBytes = d.uint32();
   if (totalBytes !== blob.length) d.fail('listpack size does not match its header');
-  d.bytes(2);
+  const declaredCount = d.bytes(2).readUInt16LE(0);
   const entries: string[] = [];
   for (;;) {
     const first = d.buffer[d.offset];
@@ -198,7 +205,11 @@ export function readListpack(blob: Buffer, base: number): string[] {
     if (first === 0xff) break;
     const start = d.offset;
     entries.push(readListpackEntry(d));
-    skipBacklen(d, d.offset - start);
+    checkBacklen(d, d.offset - start);
+  }
+  if (d.offset !== blob.length - 1) d.fail('listpack has bytes after its end marker');
+  if (declaredCount !== UNKNOWN_COUNT && declaredCount !== entries.length) {
+    d.fail('listpack entry count does not match its header');
   }
   return entries;
 }
@@ -231,28 +242,54 @@ function readListpackEntry(d: RdbDecoder): string {
   }
 }
 
-/** Skips the back-length that follows each listpack entry (1 to 5 bytes). */
-function skipBacklen(d: RdbDecoder, entryLength: number): void {
+/**
+ * Reads the back-length that follows each listpack entry (1 to 5 bytes, 7
+ * bits each, every byte but the first with bit 0x80) and checks that it
+ * matches the entry's size.
+ */
+function checkBacklen(d: RdbDecoder, entryLength: number): void {
   let size = 1;
   if (entryLength > 127) size = 2;
   if (entryLength > 16382) size = 3;
   if (entryLength > 2097150) size = 4;
   if (entryLength > 268435454) size = 5;
-  d.bytes(size);
+  const bytes = d.bytes(size);
+  let value = 0;
+  for (let i = 0; i < size; i++) {
+    const flag = bytes[i] & 0x80;
+    if (flag !== (i === 0 ? 0 : 0x80)) d.fail('invalid listpack back-length');
+    value = value * 128 + (bytes[i] & 0x7f);
+  }
+  if (value !== entryLength) d.fail('listpack back-length does not match its entry');
 }
 
-/** Reads every entry of a ziplist blob (RDB files before Redis 7) as byte strings. */
+/**
+ * Reads every entry of a ziplist blob (RDB files before Redis 7) as byte
+ * strings. Checks the total size, the tail offset, each entry's
+ * previous-entry length, that the end byte is the last byte, and the count.
+ */
 export function readZiplist(blob: Buffer, base: number): string[] {
   const d = new RdbDecoder(blob, 0, base);
-  d.uint32();
-  d.uint32();
-  d.bytes(2);
+  if (d.uint32() !== blob.length) d.fail('ziplist size does not match its header');
+  const tail = d.uint32();
+  const declaredCount = d.bytes(2).readUInt16LE(0);
   const entries: string[] = [];
+  let previousLength = 0;
+  let lastStart = d.offset;
   for (;;) {
+    const start = d.offset;
     const prevLength = d.byte();
     if (prevLength === 0xff) break;
-    if (prevLength === 0xfe) d.bytes(4);
+    const stored = prevLength === 0xfe ? d.uint32() : prevLength;
+    if (stored !== previousLength) d.fail('ziplist entry has a wrong previous-entry length');
     entries.push(readZiplistEntry(d));
+    previousLength = d.offset - start;
+    lastStart = start;
+  }
+  if (d.offset !== blob.length) d.fail('ziplist has bytes after its end marker');
+  if (tail !== lastStart) d.fail('ziplist tail offset does not match its last entry');
+  if (declaredCount !== UNKNOWN_COUNT && declaredCount !== entries.length) {
+    d.fail('ziplist entry count does not match its header');
   }
   return entries;
 }
@@ -288,11 +325,57 @@ export function readIntset(blob: Buffer, base: number): string[] {
   if (width !== 2 && width !== 4 && width !== 8) d.fail(`invalid intset width ${width}`);
   if (count * width !== d.remaining) d.fail('intset size does not match its header');
   const members: string[] = [];
+  let previous: bigint | null = null;
   for (let i = 0; i < count; i++) {
     const bytes = d.bytes(width);
-    if (width === 2) members.push(String(bytes.readInt16LE(0)));
-    else if (width === 4) members.push(String(bytes.readInt32LE(0)));
-    else members.push(String(bytes.readBigInt64LE(0)));
+    let member: bigint;
+    if (width === 2) member = BigInt(bytes.readInt16LE(0));
+    else if (width === 4) member = BigInt(bytes.readInt32LE(0));
+    else member = bytes.readBigInt64LE(0);
+    // Redis keeps an intset sorted, and its binary search relies on it.
+    if (previous !== null && member <= previous)
+      d.fail('intset members are not in ascending order');
+    previous = member;
+    members.push(String(member));
   }
   return members;
+}
+
+/** A zipmap length byte that means a 4-byte little-endian length follows. */
+const ZIPMAP_BIG_LENGTH = 254;
+const ZIPMAP_END = 0xff;
+
+/**
+ * Reads a zipmap blob (hashes in RDB files before Redis 2.6) as a flat list
+ * of fields and values. The blob starts with a count byte (254 when unknown).
+ * Each field then has its length and bytes, followed by the value's length,
+ * a free-byte count, the value bytes and that many unused bytes. An end
+ * byte 0xFF is the last byte.
+ */
+export function readZipmap(blob: Buffer, base: number): string[] {
+  const d = new RdbDecoder(blob, 0, base);
+  const declaredCount = d.byte();
+  const items: string[] = [];
+  for (;;) {
+    const fieldLength = zipmapLength(d);
+    if (fieldLength < 0) break;
+    items.push(d.bytes(fieldLength).toString('latin1'));
+    const valueLength = zipmapLength(d);
+    if (valueLength < 0) d.fail('zipmap field without a value');
+    const free = d.byte();
+    items.push(d.bytes(valueLength).toString('latin1'));
+    d.bytes(free);
+  }
+  if (d.remaining !== 0) d.fail('zipmap has bytes after its end marker');
+  if (declaredCount < ZIPMAP_BIG_LENGTH && declaredCount * 2 !== items.length) {
+    d.fail('zipmap entry count does not match its header');
+  }
+  return items;
+}
+
+/** Reads a zipmap length; returns -1 for the end byte. */
+function zipmapLength(d: RdbDecoder): number {
+  const first = d.byte();
+  if (first === ZIPMAP_END) return -1;
+  return first === ZIPMAP_BIG_LENGTH ? d.uint32() : first;
 }

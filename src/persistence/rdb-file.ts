@@ -6,7 +6,13 @@
 import { crc64 } from './crc64';
 import { RdbDecoder, RdbFormatError } from './rdb-decoder';
 import { OPCODE, RDB_VERSION, RdbEncoder, TYPE } from './rdb-encoder';
-import { decodeValue, encodePayload, typeByteOf, type PlainValue } from './rdb-values';
+import {
+  decodeValue,
+  encodePayload,
+  isEmptyValue,
+  typeByteOf,
+  type PlainValue,
+} from './rdb-values';
 
 /** Newest RDB version this reader understands (Redis 7.2 writes 11). */
 export const MAX_READABLE_VERSION = 11;
@@ -117,6 +123,8 @@ export class RdbReader {
   readonly aux = new Map<string, string>();
   /** Source code of the function libraries the file contains, in file order. */
   readonly libraries: string[] = [];
+  /** Keys left out because their value was an empty list, set, hash or sorted set. */
+  emptyKeysSkipped = 0;
   #decoder: RdbDecoder;
   #dbIndex = 0;
   #done = false;
@@ -186,6 +194,12 @@ export class RdbReader {
         default: {
           const key = d.string();
           const value = decodeValue(d, opcode);
+          if (isEmptyValue(value)) {
+            // Redis skips such keys too: older Redis versions could save them.
+            this.emptyKeysSkipped++;
+            expiresAt = -1;
+            continue;
+          }
           return { dbIndex: this.#dbIndex, key, value, expiresAt };
         }
       }

@@ -70,6 +70,7 @@ export function decodeHashWithExpiries(d: RdbDecoder, type: number): HashWithExp
     entries.push([field, d.string()]);
     if (stored !== NO_EXPIRY) fieldExpiries.set(field, stored + base);
   }
+  checkUniqueFields(d, entries);
   return { type: 'hash', entries, fieldExpiries };
 }
 
@@ -86,5 +87,12 @@ function decodeListpackForm(d: RdbDecoder, withBase: boolean): HashWithExpiries 
     if (!Number.isSafeInteger(when) || when < 0) d.fail('invalid hash field expiry time');
     if (when !== NO_EXPIRY) fieldExpiries.set(items[i], when);
   }
+  checkUniqueFields(d, entries);
   return { type: 'hash', entries, fieldExpiries };
+}
+
+function checkUniqueFields(d: RdbDecoder, entries: readonly [string, string][]): void {
+  const fields = new Set<string>();
+  for (const [field] of entries) fields.add(field);
+  if (fields.size !== entries.length) d.fail('duplicate hash field');
 }

@@ -9,7 +9,7 @@
  * form Redis 7 writes can be read. The exception: a hash with field expiry
  * times is written as Redis 7.4's HASH_METADATA, which Redis 7.0 rejects.
  */
-import { RdbDecoder, readIntset, readListpack, readZiplist } from './rdb-decoder';
+import { RdbDecoder, readIntset, readListpack, readZiplist, readZipmap } from './rdb-decoder';
 import { RdbEncoder, TYPE } from './rdb-encoder';
 import { decodeStream, encodeStream } from './rdb-stream';
 import type { PlainStream } from './plain-stream';
@@ -170,24 +170,26 @@ export function decodeValue(d: RdbDecoder, type: number): PlainValue {
     case TYPE.listQuicklist2:
       return { type: 'list', elements: readQuicklist(d, true) };
     case TYPE.set:
-      return { type: 'set', members: readStrings(d, d.length()) };
+      return { type: 'set', members: uniqueMembers(d, readStrings(d, d.length())) };
     case TYPE.setIntset:
       return { type: 'set', members: nested(d, readIntset) };
     case TYPE.setListpack:
-      return { type: 'set', members: nested(d, readListpack) };
+      return { type: 'set', members: uniqueMembers(d, nested(d, readListpack)) };
     case TYPE.hash:
-      return { type: 'hash', entries: pairs(readStrings(d, d.length() * 2)) };
+      return { type: 'hash', entries: pairs(d, readStrings(d, d.length() * 2)) };
     case TYPE.hashZiplist:
-      return { type: 'hash', entries: pairs(nested(d, readZiplist)) };
+      return { type: 'hash', entries: pairs(d, nested(d, readZiplist)) };
     case TYPE.hashListpack:
-      return { type: 'hash', entries: pairs(nested(d, readListpack)) };
+      return { type: 'hash', entries: pairs(d, nested(d, readListpack)) };
+    case TYPE.hashZipmap:
+      return { type: 'hash', entries: pairs(d, nested(d, readZipmap)) };
     case TYPE.zset:
     case TYPE.zset2:
-      return { type: 'zset', entries: readScores(d, type === TYPE.zset2) };
+      return { type: 'zset', entries: uniqueScored(d, readScores(d, type === TYPE.zset2)) };
     case TYPE.zsetZiplist:
-      return { type: 'zset', entries: scorePairs(d, nested(d, readZiplist)) };
+      return { type: 'zset', entries: uniqueScored(d, scorePairs(d, nested(d, readZiplist))) };
     case TYPE.zsetListpack:
-      return { type: 'zset', entries: scorePairs(d, nested(d, readListpack)) };
+      return { type: 'zset', entries: uniqueScored(d, scorePairs(d, nested(d, readListpack))) };
     case TYPE.streamListpacks:
     case TYPE.streamListpacks2:
     case TYPE.streamListpacks3:
@@ -225,10 +227,50 @@ function readQuicklist(d: RdbDecoder, version2: boolean): string[] {
   return elements;
 }
 
-function pairs(flat: string[]): [string, string][] {
+/** Checks that no set member appears twice, which Redis rejects as bad data. */
+function uniqueMembers(d: RdbDecoder, members: string[]): string[] {
+  if (new Set(members).size !== members.length) d.fail('duplicate set member');
+  return members;
+}
+
+/** Pairs up hash fields and values. An odd count or a repeated field is bad data. */
+function pairs(d: RdbDecoder, flat: string[]): [string, string][] {
+  if (flat.length % 2 !== 0) d.fail('hash has a field without a value');
   const result: [string, string][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) result.push([flat[i], flat[i + 1]]);
+  const fields = new Set<string>();
+  for (let i = 0; i < flat.length; i += 2) {
+    fields.add(flat[i]);
+    result.push([flat[i], flat[i + 1]]);
+  }
+  if (fields.size !== result.length) d.fail('duplicate hash field');
   return result;
+}
+
+/** Checks that no sorted set member appears twice, which Redis rejects as bad data. */
+function uniqueScored(d: RdbDecoder, entries: [string, number][]): [string, number][] {
+  const members = new Set<string>();
+  for (const [member] of entries) members.add(member);
+  if (members.size !== entries.length) d.fail('duplicate sorted set member');
+  return entries;
+}
+
+/**
+ * Returns whether a decoded value is an empty list, set, hash or sorted set.
+ * Redis 7.0 never stores one, so RESTORE rejects it as bad data and a
+ * snapshot load skips the key.
+ */
+export function isEmptyValue(value: PlainValue): boolean {
+  switch (value.type) {
+    case 'list':
+      return value.elements.length === 0;
+    case 'set':
+      return value.members.length === 0;
+    case 'hash':
+    case 'zset':
+      return value.entries.length === 0;
+    default:
+      return false;
+  }
 }
 
 function readScores(d: RdbDecoder, binary: boolean): [string, number][] {
@@ -243,6 +285,11 @@ function readScores(d: RdbDecoder, binary: boolean): [string, number][] {
   return entries;
 }
 
+/**
+ * Pairs up members and scores of a ziplist or listpack sorted set.
+ * NOTE: Redis 7.0 accepts a score such as "nan" here and stores it, but a
+ * score that is not a number is rejected as bad data here.
+ */
 function scorePairs(d: RdbDecoder, flat: string[]): [string, number][] {
   if (flat.length % 2 !== 0) d.fail('sorted set listpack has an odd number of entries');
   const entries: [string, number][] = [];
