@@ -11,6 +11,7 @@ import type { Server } from '../engine/server';
 import { toBigInt64 } from './arguments';
 import { writeSubcommandHelp } from './command-info';
 import { clientUnblockSubcommands } from './client-unblock';
+import { clientTrackingSubcommands, trackingRedirect } from './client-tracking';
 import { isValidClientName } from './connection';
 
 /** The client types CLIENT LIST TYPE and CLIENT KILL TYPE select by. */
@@ -53,6 +54,9 @@ function clientFlags(client: Client): string {
   if (client.subscriptionCount > 0) flags += 'P';
   if (client.transaction !== null) flags += 'x';
   if (client.blocked) flags += 'b';
+  if (client.tracking !== null) flags += 't';
+  if (client.tracking?.brokenRedirect) flags += 'R';
+  if (client.tracking?.bcast) flags += 'B';
   if (client.watching !== null && client.watchedKeyChanged) flags += 'd';
   if (client.closing) flags += 'c';
   if (client.transport.localAddress.startsWith('/')) flags += 'U';
@@ -115,7 +119,7 @@ export function clientInfoLine(client: Client, currentArgs: readonly string[] = 
     ['events', outputMemory > 0 ? 'rw' : 'r'],
     ['cmd', client.lastCommand],
     ['user', client.user],
-    ['redir', -1],
+    ['redir', trackingRedirect(client)],
     ['resp', client.resp],
   ];
   return fields.map(([name, value]) => `${name}=${value}`).join(' ');
@@ -345,16 +349,13 @@ function clientUnpause(client: Client): void {
   client.reply.ok();
 }
 
-/** CLIENT GETREDIR: the tracking redirection id; always -1, as tracking is not supported. */
-function clientGetRedir(client: Client): void {
-  client.reply.int(-1);
-}
-
 const CLIENT_HELP = [
   'GETNAME',
   '    Reply with the name of this connection.',
+  'CACHING (YES|NO)',
+  "    In OPTIN mode, track the keys of the next command (YES); in OPTOUT mode, don't (NO).",
   'GETREDIR',
-  '    Reply with the client id that tracking messages go to (-1: none).',
+  '    Reply with the client id that tracking messages go to (0: this client, -1: none).',
   'ID',
   '    Reply with the id of this connection.',
   'INFO',
@@ -371,6 +372,8 @@ const CLIENT_HELP = [
   '    * SKIPME (YES|NO): leave this connection open (default: yes).',
   'LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB) | ID <client-id> [...]]',
   '    Reply with one line about each connection, or each selected one.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Turn replies on (ON), off until turned on (OFF), or off for the next command (SKIP).',
   'PAUSE <timeout> [WRITE|ALL]',
   '    Hold requests for <timeout> milliseconds: those that may write (WRITE),',
   '    or all of them (ALL, the default).',
@@ -384,6 +387,13 @@ const CLIENT_HELP = [
   '    Record the name or version of the client library.',
   'SETNAME <name>',
   '    Name this connection; an empty name removes the name.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Turn client-side caching on or off. Invalidations go to the client <id> with',
+  '    REDIRECT; BCAST sends them for every key under the prefixes; OPTIN and OPTOUT',
+  '    track keys only after CLIENT CACHING YES, or except after CLIENT CACHING NO;',
+  '    NOLOOP leaves out the keys this connection changed itself.',
+  'TRACKINGINFO',
+  '    Reply with the tracking flags, redirect id and prefixes of this connection.',
 ];
 
 const ADMIN: CommandFlag[] = ['admin', 'noscript', 'loading', 'stale'];
@@ -464,7 +474,7 @@ export const clientCommands: RegisteredCommand[] = [
         clientUnpause,
         'O(N) where N is the number of paused clients',
       ),
-      sub('getredir', 2, PLAIN, '6.0.0', 'Returns the tracking redirection id.', clientGetRedir),
+      ...clientTrackingSubcommands,
       sub('help', 2, ['loading', 'stale'], '5.0.0', 'Describes the CLIENT subcommands.', (client) =>
         writeSubcommandHelp(client, 'CLIENT', CLIENT_HELP),
       ),

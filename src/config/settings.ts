@@ -636,6 +636,15 @@ export const SETTINGS: readonly Setting[] = [
     help: 'most entries, removed ones included, in a stream node (0: no limit)',
   },
   {
+    name: 'tracking-table-max-keys',
+    type: 'int',
+    default: '1000000',
+    min: 0,
+    max: LLONG_MAX,
+    mutable: true,
+    help: 'keys remembered for client-side caching before the oldest are invalidated (0: no limit)',
+  },
+  {
     name: 'lua-time-limit',
     type: 'int',
     default: '5000',

@@ -2,6 +2,7 @@ import type { Database } from '../store/database';
 import { RespWriter, type Reply } from '../protocol/resp/reply';
 import type { RegisteredCommand } from './command';
 import type { Server } from './server';
+import type { ClientTracking } from './tracking';
 
 /** What a client needs from the connection that carries it. */
 export interface Transport {
@@ -84,6 +85,10 @@ export class Client {
   noEvict = false;
   /** Set by CLIENT NO-TOUCH: the client's reads do not update keys' access time. */
   noTouch = false;
+  /** CLIENT TRACKING settings, or null while tracking is off. */
+  tracking: ClientTracking | null = null;
+  /** CLIENT REPLY state: REPLY_OFF, REPLY_SKIP_NEXT and REPLY_SKIP bits (reply-mode.ts). */
+  replyMode = 0;
 
   constructor(server: Server, transport: Transport, id: number, internal = false) {
     this.server = server;

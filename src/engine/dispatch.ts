@@ -7,6 +7,7 @@ import { auditCommand } from '../security/command-audit';
 import { unwatchAll } from '../commands/transaction';
 import type { Client } from './client';
 import { arityMatches, keyIndexes, type RegisteredCommand } from './command';
+import { dispatchWithReplyMode, settleReplyMode } from './reply-mode';
 import {
   CommandError,
   ERR,
@@ -115,6 +116,16 @@ function rejectExec(client: Client, text: string): void {
  * limits, transaction queuing; then executes it.
  */
 export function dispatch(client: Client, args: string[]): void {
+  if (client.replyMode !== 0 || client.tracking !== null) {
+    dispatchWithReplyMode(client, args, dispatchRequest);
+    return;
+  }
+  dispatchRequest(client, args);
+  // After CLIENT REPLY OFF or SKIP, which take effect from the next request.
+  if (client.replyMode !== 0) settleReplyMode(client, client.writer.length);
+}
+
+function dispatchRequest(client: Client, args: string[]): void {
   const server = client.server;
   server.stats.totalCommands++;
   const spec = resolveCommand(client, args);
@@ -247,6 +258,8 @@ export function execute(client: Client, spec: RegisteredCommand, args: string[])
   const errorsBefore = server.security.audit !== null ? server.stats.errorReplies : -1;
   if (spec.isWrite && server.snapshot !== null) preserveForSnapshot(client, spec, args);
   client.propagateAs = null;
+  const tracked = server.tracking.clients.size > 0;
+  if (tracked) server.tracking.beforeExecute(spec);
   observeCommandStart(client, spec, args);
   // Before the handler, as Redis updates access times at lookup: a key the command creates
   // starts with a fresh record instead of one already counting this access.
@@ -258,6 +271,7 @@ export function execute(client: Client, spec: RegisteredCommand, args: string[])
     handleFailure(client, spec, error);
   }
   const elapsed = performance.now() - started;
+  if (tracked || client.tracking !== null) server.tracking.afterExecute(client, spec, args);
   spec.stats.calls++;
   spec.stats.microseconds += elapsed * 1000;
   observeCommand(client, spec, args, elapsed);
@@ -299,10 +313,11 @@ function handleFailure(client: Client, spec: RegisteredCommand, error: unknown):
 function afterWrite(client: Client, spec: RegisteredCommand, args: string[]): void {
   const server = client.server;
   const db = client.db;
-  if (db.hasMutableValues || server.watchers.size > 0) {
+  const signal = server.watchers.size > 0 || server.tracking.watchesKeys;
+  if (db.hasMutableValues || signal) {
     const indexes = spec.writtenKeys ? spec.writtenKeys(args) : keyIndexes(spec, args);
     for (const index of indexes) db.recount(args[index]);
-    if (server.watchers.size > 0) {
+    if (signal) {
       for (const index of indexes) server.keyModified(db, args[index]);
     }
   }

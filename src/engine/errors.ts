@@ -79,6 +79,30 @@ export const ERR = {
   internal: 'ERR internal error',
   clientNameSpaces: 'ERR Client names cannot contain spaces, newlines or special characters.',
   noSuchClient: 'ERR No such client',
+  trackingRedirectTwice: 'ERR A client can only redirect to a single other client',
+  trackingRedirectMissing: 'ERR The client ID you want redirect to does not exist',
+  trackingPrefixNeedsBcast: 'ERR PREFIX option requires BCAST mode to be enabled',
+  trackingBcastSwitch:
+    "ERR You can't switch BCAST mode on/off before disabling tracking for this client, " +
+    'and then re-enabling it with a different mode.',
+  trackingBcastWithOptIn: 'ERR OPTIN and OPTOUT are not compatible with BCAST',
+  trackingOptInWithOptOut: "ERR You can't specify both OPTIN mode and OPTOUT mode",
+  trackingOptModeSwitch:
+    "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, " +
+    'and then re-enabling it with a different mode.',
+  trackingPrefixOverlapsExisting: (prefix: string, existing: string) =>
+    `ERR Prefix '${prefix}' overlaps with an existing prefix '${existing}'. ` +
+    'Prefixes for a single client must not overlap.',
+  trackingPrefixOverlapsGiven: (prefix: string, other: string) =>
+    `ERR Prefix '${prefix}' overlaps with another provided prefix '${other}'. ` +
+    'Prefixes for a single client must not overlap.',
+  cachingWithoutTracking:
+    'ERR CLIENT CACHING can be called only when the client is in tracking mode ' +
+    'with OPTIN or OPTOUT mode enabled',
+  cachingYesWithoutOptIn:
+    'ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.',
+  cachingNoWithoutOptOut:
+    'ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.',
   unknownConfig: (name: string) =>
     `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
   configSetFailed: (name: string, reason: string) =>

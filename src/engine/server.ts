@@ -7,6 +7,7 @@ import type { Client } from './client';
 import type { RegisteredCommand } from './command';
 import { notifyKeyspaceEvent, parseNotifySettings, type NotifySettings } from './notify';
 import { PubSub } from './pubsub';
+import { Tracking } from './tracking';
 import type { Snapshot } from '../persistence/snapshot';
 import type { AppendOnlyLog } from '../persistence/aof';
 import type { Keyring } from '../persistence/encryption';
@@ -143,6 +144,8 @@ export class Server {
   readonly security: Security;
   /** The script running in slices past busy-reply-threshold, or null. */
   busyScript: BusyScript | null = null;
+  /** Client-side caching: the keys tracking clients read, and their invalidations. */
+  readonly tracking: Tracking;
 
   constructor(config: Config, logger: Logger, runId: string) {
     this.config = config;
@@ -154,6 +157,7 @@ export class Server {
       this.notifySettings = active && settings.classes.size > 0 ? settings : null;
     });
     this.security = new Security(this);
+    this.tracking = new Tracking(this);
     config.watch('requirepass', (value) => this.security.acl.setRequirepass(String(value)));
     for (const name of ['ratelimit-per-user', 'ratelimit-per-address', 'admin-commands']) {
       config.watch(name, () => this.security.acl.changed());
@@ -201,8 +205,9 @@ export class Server {
     this.stats.errorsByCode.set(code, (this.stats.errorsByCode.get(code) ?? 0) + 1);
   }
 
-  /** Tells watchers that a key changed, so their EXEC fails. */
+  /** Tells watchers that a key changed, so their EXEC fails, and tracking clients. */
   keyModified(db: Database, key: string): void {
+    if (this.tracking.watchesKeys) this.tracking.keyModified(key);
     if (this.watchers.size === 0) return;
     const watching = this.watchers.get(watchKey(db.id, key));
     if (watching === undefined) return;
@@ -211,9 +216,11 @@ export class Server {
 
   /**
    * Tells the watchers of every key that exists in a database that it
-   * changed. Called before FLUSHDB empties it, and around SWAPDB.
+   * changed, and tracking clients that every key changed. Called before
+   * FLUSHDB empties it, and around SWAPDB.
    */
   databaseModified(db: Database): void {
+    this.tracking.databaseModified();
     if (this.watchers.size === 0) return;
     const prefix = `${db.id}:`;
     for (const [name, watching] of this.watchers) {

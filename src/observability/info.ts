@@ -200,7 +200,7 @@ function clientsSection(server: Server): InfoField[] {
     ['client_recent_max_input_buffer', maxInput],
     ['client_recent_max_output_buffer', maxOutput],
     ['blocked_clients', blocked],
-    ['tracking_clients', 0],
+    ['tracking_clients', server.tracking.clients.size],
     ['clients_in_timeout_table', 0],
   ];
 }
@@ -392,9 +392,9 @@ function statsSection(server: Server): InfoField[] {
     ['active_defrag_key_misses', 0],
     ['total_active_defrag_time', 0],
     ['current_active_defrag_time', 0],
-    ['tracking_total_keys', 0],
-    ['tracking_total_items', 0],
-    ['tracking_total_prefixes', 0],
+    ['tracking_total_keys', server.tracking.totalKeys],
+    ['tracking_total_items', server.tracking.totalItems],
+    ['tracking_total_prefixes', server.tracking.totalPrefixes],
     ['unexpected_error_replies', 0],
     ['total_error_replies', stats.errorReplies],
     ['dump_payload_sanitizations', 0],
