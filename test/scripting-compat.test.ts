@@ -246,6 +246,8 @@ describe('raw access to sandbox tables', { skip }, () => {
         'return next()',
         'return next(1)',
         'local k = next(1) return k',
+        "return next({a = 1}, 'zz')",
+        "return next(_G, 'nosuch')",
       ]),
     ));
 });

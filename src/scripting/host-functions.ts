@@ -9,6 +9,7 @@ import { REDIS_COMPATIBLE_VERSION } from '../version';
 import type { ScriptingEngine } from './engine';
 import { createLua51Format } from './lua-format';
 import { jsonDecode, jsonEncode } from './lua-json';
+import { RawAccess } from './raw-access';
 import {
   LUA_MULTRET,
   LUA_OK,
@@ -41,6 +42,7 @@ export function createHostFunctions(engine: ScriptingEngine): HostTable {
   const libraryCall = define((L) => callLibraryFunction(engine, L));
   const lua51Format = createLua51Format(lua);
   const formatCall = lua51Format === null ? null : define(lua51Format);
+  const rawAccess = new RawAccess(lua);
   const functions: Record<string, LuaPointer> = {
     call: define((L) => redisCall(engine, L, true)),
     pcall: define((L) => redisCall(engine, L, false)),
@@ -55,12 +57,15 @@ export function createHostFunctions(engine: ScriptingEngine): HostTable {
       api._lua_pushcclosure(L, libraryCall, 1);
       return 1;
     }),
-    // Returns string.format with Lua 5.1's integer conversions, or the argument unchanged.
+    // Returns string.format with Lua 5.1's argument handling, or the argument unchanged.
     lua51_format: define((L) => {
       api._lua_settop(L, 1);
       if (formatCall !== null) api._lua_pushcclosure(L, formatCall, 1);
       return 1;
     }),
+    register_views: define((L) => rawAccess.registerViews(L)),
+    rawget: define((L) => rawAccess.rawget(L)),
+    next: define((L) => rawAccess.next(L)),
     json_encode: define((L) => jsonEncode(lua, L)),
     json_decode: define((L) => jsonDecode(lua, L)),
     arguments: define((L) => pushArguments(engine, L)),

@@ -39,10 +39,11 @@ local READONLY = 'Attempt to modify a readonly table'
 
 -- Tables scripts may read but not change: read-only views, by identity.
 local readonly = raw_setmetatable({}, {__mode = 'k'})
--- The table behind each view, and the metatable of each environment, whose
--- __index is the globals table it currently shows.
+-- The table behind each view, and the globals table each environment shows. The host's
+-- rawget and next read these, because Redis 7.0's globals and library tables are real
+-- tables that scripts can read raw.
 local view_tables = raw_setmetatable({}, {__mode = 'k'})
-local env_metas = raw_setmetatable({}, {__mode = 'k'})
+host.register_views(view_tables)
 
 local function refuse_write()
   error(READONLY, 2)
@@ -91,38 +92,6 @@ end
 local function getmetatable(value)
   if readonly[value] then return nil end
   return raw_getmetatable(value)
-end
-
--- Returns the table a view or an environment shows, or the value itself.
-local function real_table(value)
-  local real = view_tables[value]
-  if real ~= nil then return real end
-  local meta = env_metas[value]
-  if meta ~= nil then return meta.__index end
-  return value
-end
-
--- Raises "table expected" for argument 1 without a position: the C wrapper adds it.
-local function check_table(name, count, t)
-  if type(t) ~= 'table' then
-    error(format("bad argument #1 to '%s' (table expected, got %s)", name,
-      type_name(t, count > 0)), 0)
-  end
-end
-
--- rawget and next read the table behind a view or an environment, because Redis 7.0's
--- globals and library tables are real tables that scripts can read raw.
-local function checked_rawget(...)
-  local t, key = ...
-  check_table('rawget', select('#', ...), t)
-  if select('#', ...) < 2 then error("bad argument #2 to 'rawget' (value expected)", 0) end
-  return rawget(real_table(t), key)
-end
-
-local function checked_next(...)
-  local t, key = ...
-  check_table('next', select('#', ...), t)
-  return next(real_table(t), key)
 end
 
 local function checked_rawset(...)
@@ -351,9 +320,9 @@ local function make_globals(env, redis)
   local globals = {
     _G = env,
     _VERSION = _VERSION,
-    assert = assert, error = host.error, ipairs = ipairs, next = host.wrap(checked_next),
+    assert = assert, error = host.error, ipairs = ipairs, next = host.next,
     pairs = pairs, pcall = script_pcall, xpcall = xpcall, rawequal = rawequal,
-    rawget = host.wrap(checked_rawget),
+    rawget = host.rawget,
     rawlen = rawlen,
     rawset = checked_rawset, select = select, setmetatable = setmetatable,
     getmetatable = getmetatable, tonumber = tonumber, tostring = tostring, type = type,
@@ -372,7 +341,6 @@ local function make_env()
   meta.__pairs = function() return next, meta.__index, nil end
   local env = raw_setmetatable({}, meta)
   readonly[env] = true
-  env_metas[env] = meta
   return env, meta
 end
 
@@ -383,10 +351,16 @@ local redis_view = readonly_view(redis_runtime, false)
 local eval_env, eval_meta = make_env()
 local eval_globals = make_globals(eval_env, redis_view)
 eval_meta.__index = eval_globals
+view_tables[eval_env] = eval_globals
 
 local function_env, function_meta = make_env()
 local function_globals = make_globals(function_env, redis_view)
-function_meta.__index = function_globals
+
+local function show_function_globals(globals)
+  function_meta.__index = globals
+  view_tables[function_env] = globals
+end
+show_function_globals(function_globals)
 
 -- redis.register_function, as FUNCTION LOAD offers it.
 local FUNCTION_FLAGS = {
@@ -504,7 +478,7 @@ end
 
 local function run_eval(fn)
   script_thread = raw_running()
-  function_meta.__index = function_globals
+  show_function_globals(function_globals)
   local keys, argv = host.arguments()
   rawset(eval_globals, 'KEYS', keys)
   rawset(eval_globals, 'ARGV', argv)
@@ -513,16 +487,16 @@ end
 
 local function run_function(fn)
   script_thread = raw_running()
-  function_meta.__index = function_globals
+  show_function_globals(function_globals)
   local keys, argv = host.arguments()
   return xpcall(fn, on_error, keys, argv)
 end
 
 local function run_library(chunk)
   script_thread = raw_running()
-  function_meta.__index = load_globals
+  show_function_globals(load_globals)
   local ok, err = xpcall(chunk, on_error)
-  function_meta.__index = function_globals
+  show_function_globals(function_globals)
   return ok, err
 end
 
