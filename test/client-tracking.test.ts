@@ -529,6 +529,26 @@ describe('CLIENT REPLY', { skip }, () => {
       ['PING'],
     ]));
 
+  test('subscription confirmations while off', () =>
+    same([
+      {
+        raw: Buffer.concat(
+          [
+            ['CLIENT', 'REPLY', 'OFF'],
+            ['SUBSCRIBE', 'a', 'b'],
+            ['UNSUBSCRIBE', 'a'],
+            ['SUBSCRIBE'],
+            ['PING'],
+            ['PSUBSCRIBE', 'p*'],
+            ['UNSUBSCRIBE'],
+            ['PUNSUBSCRIBE'],
+            ['PUBLISH', 'a', 'x'],
+            ['CLIENT', 'REPLY', 'ON'],
+          ].map((args) => encodeCommand(args)),
+        ),
+      },
+    ]));
+
   test('invalidations arrive while replies are off', async () => {
     assert.ok(redis);
     const [ours, theirs] = await Promise.all([

@@ -12,14 +12,23 @@ export const REPLY_SKIP_NEXT = 2;
 /** The running request's reply is dropped (it followed CLIENT REPLY SKIP). */
 export const REPLY_SKIP = 4;
 
+/** Commands whose confirmations Redis 7.0 sends as pub/sub messages, even under CLIENT REPLY OFF. */
+const SUBSCRIPTION_COMMANDS = new Set([
+  'subscribe',
+  'unsubscribe',
+  'psubscribe',
+  'punsubscribe',
+  'ssubscribe',
+  'sunsubscribe',
+]);
+
 /**
  * Runs one request of a client whose replies are off or skipped, or that
  * tracks keys. Pub/sub messages and invalidations reach the client even while
  * its replies are off, as in Redis 7.0, because they are written outside the
  * dropped span.
  * NOTE: a blocking command's late reply is sent even under CLIENT REPLY OFF,
- * while the confirmations of SUBSCRIBE and the like are dropped then, though
- * Redis 7.0 sends them.
+ * which Redis drops.
  */
 export function dispatchWithReplyMode(
   client: Client,
@@ -38,10 +47,18 @@ export function dispatchWithReplyMode(
 export function settleReplyMode(client: Client, mark: number): void {
   const mode = client.replyMode;
   if (mode === 0) return;
-  if ((mode & (REPLY_OFF | REPLY_SKIP)) !== 0 && client.writer.length >= mark) {
-    client.writer.truncate(mark);
+  if ((mode & (REPLY_OFF | REPLY_SKIP)) !== 0 && !isConfirmation(client, mark)) {
+    if (client.writer.length >= mark) client.writer.truncate(mark);
   }
   let next = mode & REPLY_OFF;
   if ((mode & REPLY_SKIP_NEXT) !== 0) next |= REPLY_SKIP;
   client.replyMode = next;
+}
+
+/** Checks whether the output since `mark` is the confirmations of a subscription command. */
+function isConfirmation(client: Client, mark: number): boolean {
+  if (client.transaction !== null || !SUBSCRIPTION_COMMANDS.has(client.lastCommand)) return false;
+  const writer = client.writer;
+  // An error reply (wrong arity, NOAUTH) is dropped like any other reply.
+  return writer.length > mark && writer.buffer[mark] !== 0x2d;
 }
