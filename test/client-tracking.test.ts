@@ -375,6 +375,24 @@ describe('invalidation messages', { skip }, () => {
       on(1, 'SET', 'c', '4'),
     ]));
 
+  test('script reads track declared keys', () =>
+    sameScenario(2, [
+      on(0, 'HELLO', '3'),
+      on(0, 'CLIENT', 'TRACKING', 'on'),
+      on(0, 'EVAL', "return redis.call('get', KEYS[1])", '2', 'k1', 'k2'),
+      on(0, 'EVAL', 'return 1', '1', 'k3'),
+      on(0, 'EVAL_RO', "return redis.call('get', 'k4')", '1', 'k5'),
+      on(1, 'MSET', 'k1', '1', 'k2', '2', 'k3', '3', 'k4', '4', 'k5', '5'),
+      on(0, 'EVAL', "return redis.call('get', KEYS[1])", '1', 'k6'),
+      on(0, 'EVAL', "return redis.call('set', KEYS[1], 'x')", '1', 'k6'),
+      on(0, 'CLIENT', 'TRACKING', 'off'),
+      on(0, 'CLIENT', 'TRACKING', 'on', 'optin'),
+      on(0, 'EVAL', "return redis.call('get', KEYS[1])", '1', 'k7'),
+      unsynced(0, 'CLIENT', 'CACHING', 'yes'),
+      on(0, 'EVAL', "return redis.call('get', KEYS[1])", '1', 'k8'),
+      on(1, 'MSET', 'k7', '1', 'k8', '2'),
+    ]));
+
   test('expired key is invalidated', () =>
     sameScenario(2, [
       on(0, 'HELLO', '3'),

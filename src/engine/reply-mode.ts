@@ -36,7 +36,7 @@ export function dispatchWithReplyMode(
   run: (client: Client, args: string[]) => void,
 ): void {
   const tracking = client.server.tracking;
-  const began = client.tracking !== null && tracking.beginRequest(client);
+  const began = client.tracking !== null && tracking.beginRequest(client, args);
   const mark = client.writer.length;
   run(client, args);
   settleReplyMode(client, mark);

@@ -49,8 +49,10 @@ export class Tracking {
   #items = 0;
   readonly #prefixes = new Map<string, PrefixState>();
   #broadcastScheduled = false;
-  /** The client whose request is running; its own invalidations wait until the reply. */
+  /** The tracking client whose request is running; its own invalidations wait until the reply. */
   #current: Client | null = null;
+  /** The arguments of `#current`'s request, whose keys a script's reads make it remember. */
+  #currentArgs: readonly string[] = [];
   /** Invalidations for `#current`: key names, or null for a flush. */
   #pending: (string | null)[] = [];
   /** The command running while clients track, so FLUSHALL sends one flush message. */
@@ -119,19 +121,32 @@ export class Tracking {
   }
 
   /**
-   * Remembers the keys a tracking client read with a read-only command.
-   * NOTE: reads inside a script are not remembered, while Redis 7.0 remembers
-   * the script's declared keys for the calling client.
+   * Remembers the keys a tracking client read with a read-only command. A
+   * read inside a script makes the calling client remember the keys the
+   * script declared, as in Redis 7.0.
+   * NOTE: that holds for EVAL and FCALL sent directly, not queued in MULTI.
    */
   afterExecute(client: Client, spec: RegisteredCommand, args: string[]): void {
     this.#command = null;
     this.#flushSent = false;
-    const settings = client.tracking;
-    if (settings === null || settings.bcast || client.internal) return;
-    if (!spec.flags.includes('readonly') || UNTRACKED_READS.has(spec.name)) return;
-    if (settings.optIn && !settings.caching) return;
-    if (settings.optOut && settings.caching) return;
+    if (!spec.flags.includes('readonly')) return;
+    if (client.internal) {
+      this.#rememberDeclaredKeys();
+      return;
+    }
+    if (!rememberingReads(client) || UNTRACKED_READS.has(spec.name)) return;
     for (const index of keyIndexes(spec, args)) this.#remember(client, args[index]);
+    this.#limitKeys();
+  }
+
+  /** Remembers the keys of the running script's request for the client that sent it. */
+  #rememberDeclaredKeys(): void {
+    const caller = this.#current;
+    if (caller === null || !rememberingReads(caller)) return;
+    const request = this.#server.commands.get(caller.lastCommand);
+    if (request === undefined) return;
+    const args = this.#currentArgs;
+    for (const index of keyIndexes(request, args)) this.#remember(caller, args[index]);
     this.#limitKeys();
   }
 
@@ -160,9 +175,10 @@ export class Tracking {
   }
 
   /** Marks the start of a top-level request of a tracking client. */
-  beginRequest(client: Client): boolean {
+  beginRequest(client: Client, args: readonly string[]): boolean {
     if (this.#current !== null) return false;
     this.#current = client;
+    this.#currentArgs = args;
     return true;
   }
 
@@ -173,6 +189,7 @@ export class Tracking {
    */
   endRequest(client: Client): void {
     this.#current = null;
+    this.#currentArgs = [];
     const pending = this.#pending;
     if (pending.length > 0) {
       this.#pending = [];
@@ -283,6 +300,15 @@ export class Tracking {
     } else return;
     deliver(receiver, Buffer.from(header + payload(keys, target.resp), 'latin1'));
   }
+}
+
+/** Checks whether a client's next reads are remembered, by its mode and CLIENT CACHING. */
+function rememberingReads(client: Client): boolean {
+  const settings = client.tracking;
+  if (settings === null || settings.bcast) return false;
+  if (settings.optIn) return settings.caching;
+  if (settings.optOut) return !settings.caching;
+  return true;
 }
 
 function bulk(text: string): string {
