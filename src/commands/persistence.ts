@@ -208,6 +208,7 @@ export const persistenceCommands: RegisteredCommand[] = [
     arity: -4,
     flags: ['write', 'denyoom'],
     keys: [1, 1, 1],
+    keyFlags: [['OW', 'update']],
     categories: ['keyspace', 'dangerous'],
     group: 'generic',
     since: '2.6.0',
