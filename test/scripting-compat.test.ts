@@ -296,6 +296,19 @@ describe('string.format integer conversions', { skip }, () => {
       ]),
     ));
 
+  test('%c of a NUL byte', () =>
+    same(
+      evalSteps([
+        "return string.format('[%5c][%-5c][%c][%1c][%2c]', 0, 0, 0, 0, 0)",
+        "return string.format('[%c]', 256)",
+        "return string.format('%c|%c|%c|%c', 2^40 + 65.5, 2^31 + 65, 2147483713, -190.2)",
+        "return string.format('%c%c', '66.6', 0/0)",
+        "return string.format('%c%s%c%d', 0, 'x', 65, 2.5)",
+        "return string.format('%c%d', 0, {})",
+        "return ('%c'):format(512)",
+      ]),
+    ));
+
   test('argument errors keep their names', () =>
     same(
       evalSteps([

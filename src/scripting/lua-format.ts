@@ -4,13 +4,13 @@
  * 3.5. Redis 7.0's Lua 5.1 casts the number to a C integer instead:
  * truncated toward zero, and out of range as x86-64 casts it. Lua 5.1's %s
  * also rejects values other than strings and numbers and ends a short
- * string at a NUL byte. The host function replaces or checks such
- * arguments. Then it runs Lua 5.4's own string.format in its own call
- * frame, so error messages keep the name and position that the script's
- * call gives them.
+ * string at a NUL byte. A %c of a NUL byte adds nothing there. The host
+ * function replaces or checks such arguments. Then it runs Lua 5.4's own
+ * string.format in its own call frame, so error messages keep the name and
+ * position that the script's call gives them.
  *
- * NOTE: a %c that yields a NUL byte adds nothing in Lua 5.1 but adds the
- * byte here, and %q keeps Lua 5.4's behaviour.
+ * NOTE: %q keeps Lua 5.4's behaviour, and so do conversion specs that Lua
+ * 5.4 rejects but Lua 5.1 accepted, such as %05c.
  */
 import type { LuaState } from './lua-state';
 import { LUA_TNUMBER, LUA_TSTRING, upvalueIndex, type LuaPointer } from './lua-wasm';
@@ -47,11 +47,14 @@ function castToInt(value: number): bigint {
   return BigInt(Math.trunc(value));
 }
 
-/** One conversion of a format: its argument's stack index, its letter and the flags between. */
+/** One conversion of a format: its argument's stack index, its letter and the flags before it. */
 interface Conversion {
   index: number;
   letter: string;
   spec: string;
+  /** Offsets of the '%' and just past the letter in the format. */
+  start: number;
+  end: number;
 }
 
 /** Lists the conversions of a format in order. A "%%" takes no argument. */
@@ -64,7 +67,8 @@ function conversions(format: string): Conversion[] {
     if (format[i] === '%') continue;
     const start = i;
     while (i < format.length && SPEC_CHARACTERS.has(format[i])) i++;
-    found.push({ index: ++index, letter: format[i] ?? '', spec: format.slice(start, i) });
+    const spec = format.slice(start, i);
+    found.push({ index: ++index, letter: format[i] ?? '', spec, start: start - 1, end: i + 1 });
   }
   return found;
 }
@@ -120,7 +124,12 @@ function prepareString(lua: LuaState, L: LuaPointer, conversion: Conversion): vo
  * Prepares one argument; returns false when Lua 5.4's string.format will
  * raise an error for it, so later arguments must be left as they are.
  */
-function prepareArgument(lua: LuaState, L: LuaPointer, conversion: Conversion): boolean {
+function prepareArgument(
+  lua: LuaState,
+  L: LuaPointer,
+  conversion: Conversion,
+  nulCharacters: Conversion[],
+): boolean {
   const { index, letter } = conversion;
   if (letter === 's') {
     prepareString(lua, L, conversion);
@@ -131,9 +140,35 @@ function prepareArgument(lua: LuaState, L: LuaPointer, conversion: Conversion): 
     if (!isNumber) return false;
     const integer = lua51Integer(lua, L, index, letter);
     if (integer !== null) replaceArgument(lua, L, index, integer);
+    const value = integer ?? lua.api._lua_tointegerx(L, index, 0);
+    if (letter === 'c' && BigInt.asUintN(8, value) === 0n) nulCharacters.push(conversion);
     return true;
   }
   return isNumber && FLOAT_LETTERS.includes(letter);
+}
+
+/**
+ * Rewrites each %c that prints a NUL byte as the %s of an empty string,
+ * because Lua 5.1 kept a converted item only up to its first NUL byte. So
+ * a width of w leaves w - 1 spaces, or none when left-aligned. Specs that
+ * Lua 5.4 rejects for %c stay, so it still raises.
+ */
+function dropNulCharacters(
+  lua: LuaState,
+  L: LuaPointer,
+  format: string,
+  found: Conversion[],
+): void {
+  let rewritten = format;
+  for (const conversion of found.reverse()) {
+    const match = /^(-?)(\d{0,2})$/.exec(conversion.spec);
+    if (match === null) continue;
+    const width = match[1] === '' ? Math.max(Number(match[2]) - 1, 0) : 0;
+    const spec = width > 0 ? `%${width}s` : '%s';
+    rewritten = rewritten.slice(0, conversion.start) + spec + rewritten.slice(conversion.end);
+    replaceArgument(lua, L, conversion.index, '');
+  }
+  replaceArgument(lua, L, 1, rewritten);
 }
 
 /** Replaces the arguments that Lua 5.4 would format or check differently from Lua 5.1. */
@@ -141,9 +176,11 @@ function prepareArguments(lua: LuaState, L: LuaPointer): void {
   const format = lua.readStringValue(L, 1);
   if (format === null || !format.includes('%')) return;
   const count = lua.api._lua_gettop(L);
+  const nulCharacters: Conversion[] = [];
   for (const conversion of conversions(format)) {
-    if (conversion.index > count || !prepareArgument(lua, L, conversion)) return;
+    if (conversion.index > count || !prepareArgument(lua, L, conversion, nulCharacters)) break;
   }
+  if (nulCharacters.length > 0) dropNulCharacters(lua, L, format, nulCharacters);
 }
 
 /**
