@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Redis from 'ioredis';
+import { exchange, startDamselflyWithMemcached } from './memcache-support';
 import { assertDifferential, type Step } from './support/differential';
 import { encodeCommand, RawClient } from './support/raw-client';
 import type { ServerProcess } from './support/server-process';
@@ -402,6 +403,18 @@ describe('invalidation messages', { skip }, () => {
       { ...on(1, 'GET', 'k'), waitMs: 300 },
     ]));
 
+  test('evicted key is invalidated', () =>
+    sameScenario(2, [
+      on(0, 'HELLO', '3'),
+      on(0, 'CLIENT', 'TRACKING', 'on'),
+      on(1, 'SET', 'ev:a', '1'),
+      on(0, 'GET', 'ev:a'),
+      on(1, 'CONFIG', 'SET', 'maxmemory-policy', 'allkeys-random'),
+      on(1, 'CONFIG', 'SET', 'maxmemory', '1'),
+      on(1, 'CONFIG', 'SET', 'maxmemory', '0'),
+      on(1, 'CONFIG', 'SET', 'maxmemory-policy', 'noeviction'),
+    ]));
+
   test('broken redirect is reported', () =>
     sameScenario(3, [
       on(0, 'HELLO', '3'),
@@ -638,6 +651,27 @@ describe('ioredis client-side cache', () => {
       invalidations.disconnect();
       writer.disconnect();
     }
+  });
+});
+
+describe('memcached writes', () => {
+  test('invalidate keys read over RESP', async () => {
+    const server = await startDamselflyWithMemcached();
+    const reader = await RawClient.connect(server.port);
+    await reader.call(['HELLO', '3']);
+    await reader.call(['CLIENT', 'TRACKING', 'on']);
+    await reader.call(['MGET', 'mc:a', 'mc:b']);
+
+    assert.equal(await exchange(server.memcachedPort, 'set mc:a 0 0 1\r\nx\r\n'), 'STORED\r\n');
+    await reader.send(encodeCommand(['PING', 'set']));
+    const afterSet = (await reader.readUntil('set\r\n')).toString('latin1');
+    assert.equal(afterSet, '>2\r\n$10\r\ninvalidate\r\n*1\r\n$4\r\nmc:a\r\n$3\r\nset\r\n');
+
+    assert.equal(await exchange(server.memcachedPort, 'flush_all\r\n'), 'OK\r\n');
+    await reader.send(encodeCommand(['PING', 'flush']));
+    const afterFlush = (await reader.readUntil('flush\r\n')).toString('latin1');
+    assert.equal(afterFlush, '>2\r\n$10\r\ninvalidate\r\n_\r\n$5\r\nflush\r\n');
+    reader.destroy();
   });
 });
 
