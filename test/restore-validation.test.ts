@@ -417,6 +417,7 @@ describe('snapshot load of inconsistent values', () => {
       (await loaded.call(['LRANGE', 'kept', '0', '-1'])).toString(),
       '*1\r\n$1\r\nx\r\n',
     );
+    assert.match(server.stdout(), /skipped empty keys/);
     loaded.destroy();
   });
 });

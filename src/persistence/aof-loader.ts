@@ -19,7 +19,7 @@ import { parseManifest, manifestName, type AofManifest } from './aof-manifest';
 import { fromPlain, valueStored } from './plain';
 import { RdbFormatError } from './rdb-decoder';
 import { RdbReader } from './rdb-file';
-import { loadLibraries, SnapshotLoadError } from './snapshots';
+import { loadLibraries, logEmptyKeysSkipped, SnapshotLoadError } from './snapshots';
 
 const NO_SOCKET: Transport = {
   flushSoon: () => undefined,
@@ -122,6 +122,7 @@ function loadSnapshotBase(server: Server, file: Buffer, path: string): void {
       valueStored(server, db, entry.key, value);
     }
     loadLibraries(server, reader, path);
+    logEmptyKeysSkipped(server, reader, path);
   } catch (error) {
     if (error instanceof RdbFormatError) {
       throw new SnapshotLoadError(`append-only base file ${path} is corrupt: ${error.message}`);

@@ -50,6 +50,7 @@ export async function loadSnapshot(server: Server): Promise<boolean> {
       await new Promise((resolve) => setImmediate(resolve));
     }
     loadLibraries(server, reader, path);
+    logEmptyKeysSkipped(server, reader, path);
   } catch (error) {
     if (error instanceof RdbFormatError) {
       throw new SnapshotLoadError(`snapshot ${path} is corrupt: ${error.message}`);
@@ -63,6 +64,12 @@ export async function loadSnapshot(server: Server): Promise<boolean> {
     'snapshot loaded',
   );
   return true;
+}
+
+/** Warns about empty collections in a file, which loading leaves out as Redis does. */
+export function logEmptyKeysSkipped(server: Server, reader: RdbReader, path: string): void {
+  if (reader.emptyKeysSkipped === 0) return;
+  server.logger.warn({ file: path, keys: reader.emptyKeysSkipped }, 'skipped empty keys');
 }
 
 /** Reads and, if needed, decrypts the snapshot; a cut-off encrypted record makes it corrupt. */
