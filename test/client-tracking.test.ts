@@ -358,7 +358,17 @@ describe('invalidation messages', { skip }, () => {
       on(0, 'GET', 'c'),
       unsynced(0, 'CLIENT', 'CACHING', 'yes'),
       on(0, 'MGET', 'd', 'e'),
-      on(1, 'MSET', 'a', '1', 'b', '2', 'c', '3', 'd', '4', 'e', '5'),
+      unsynced(0, 'CLIENT', 'CACHING', 'yes'),
+      unsynced(0, 'NOSUCHCOMMAND'),
+      on(0, 'GET', 'f'),
+      unsynced(0, 'CLIENT', 'CACHING', 'yes'),
+      unsynced(0, 'CLIENT', 'CACHING'),
+      unsynced(0, 'CLIENT', 'GETNAME', 'extra'),
+      on(0, 'GET', 'g'),
+      unsynced(0, 'CLIENT', 'CACHING', 'yes'),
+      unsynced(0, 'CLIENT', 'NOSUCHSUBCOMMAND'),
+      on(0, 'GET', 'h'),
+      on(1, 'MSET', 'a', '1', 'b', '2', 'c', '3', 'd', '4', 'e', '5', 'f', '6', 'g', '7', 'h', '8'),
     ]));
 
   test('OPTOUT and NOLOOP', () =>

@@ -188,6 +188,7 @@ export class Tracking {
    * effect (kept through MULTI and CLIENT subcommands, as in Redis).
    */
   endRequest(client: Client): void {
+    const args = this.#currentArgs;
     this.#current = null;
     this.#currentArgs = [];
     const pending = this.#pending;
@@ -197,7 +198,17 @@ export class Tracking {
     }
     const settings = client.tracking;
     if (settings === null || !settings.caching || client.transaction !== null) return;
-    if (!client.lastCommand.startsWith('client|')) settings.caching = false;
+    if (!this.#isClientCommand(args)) settings.caching = false;
+  }
+
+  /**
+   * Checks whether a request names CLIENT or one of its subcommands, even
+   * with the wrong argument count, which is when Redis keeps CLIENT CACHING.
+   */
+  #isClientCommand(args: readonly string[]): boolean {
+    if (args[0].toLowerCase() !== 'client') return false;
+    const subcommands = this.#server.commands.get('client')?.subcommands;
+    return args.length === 1 || subcommands?.has(args[1].toLowerCase()) === true;
   }
 
   /**
