@@ -7,9 +7,12 @@
  * byte rule each node tracks the size its listpack would have.
  *
  * A node keeps its entries in columns: milliseconds, sequence numbers, and
- * one flat array of fields and values. An object per entry would take about
- * twice the memory. Entries that repeat the first entry's field names share
- * those strings, and entry objects are built when read.
+ * where each entry's elements start. The bytes of the fields and values are
+ * appended to one buffer per node, and an entry that repeats the first
+ * entry's field names stores only its values, as Redis's listpack does. A
+ * string per field or value would take about three times the memory. Entry
+ * objects are built when read. Removing an entry moves the bytes after it,
+ * which a node's size limits keep short.
  */
 import type { StreamId, U64 } from './stream-id';
 
@@ -32,6 +35,10 @@ const LISTPACK_OVERHEAD = 7;
 /** Entry flag: the entry has the node's first (master) field names. */
 const SAME_FIELDS_FLAG = 2;
 const INT64_PATTERN = /^(0|-?[1-9][0-9]{0,18})$/;
+/** Bytes of a node's first element buffer; it doubles as it fills. */
+const INITIAL_STORE_BYTES = 256;
+/** Marks, in an entry's start, an entry that stores only values (the master field names). */
+const VALUES_ONLY = 2 ** 31;
 const TWO_POW_63 = 2n ** 63n;
 const TWO_POW_64 = 2n ** 64n;
 
@@ -86,9 +93,17 @@ export class StreamNode {
   /** The IDs of the live entries, in order, as two columns. */
   #ms: U64[] = [];
   #seq: U64[] = [];
-  /** Fields and values of the live entries; entry i owns [#offsets[i], #offsets[i + 1]). */
-  #fields: string[] = [];
-  #offsets: number[] = [0];
+  /**
+   * The index in `#ends` of each live entry's first element, plus VALUES_ONLY
+   * for an entry with the master field names. Entry i's elements end where
+   * entry i + 1's start, and the last entry's at the end of `#ends`.
+   */
+  #starts: number[] = [];
+  /** The end offset in `#store` of every element of the live entries. */
+  #ends: number[] = [];
+  /** Bytes of the elements (fields and values), one byte per character. */
+  #store: Buffer;
+  #storeUsed = 0;
   /** Entries removed from the node, which Redis keeps as tombstones in the listpack. */
   deleted = 0;
   /** The ID and field names of the node's first entry: Redis's master entry. */
@@ -100,9 +115,10 @@ export class StreamNode {
   lastAddedId: StreamId;
 
   /** Creates an empty node whose master entry has `masterId` and `masterFields`. */
-  private constructor(masterId: StreamId, masterFields: string[]) {
+  private constructor(masterId: StreamId, masterFields: string[], store: Buffer) {
     this.#masterId = masterId;
     this.#masterFields = masterFields;
+    this.#store = store;
     // The counters, the number of field names, the names and a zero terminator.
     let bytes = LISTPACK_OVERHEAD + integerElementBytes(masterFields.length);
     bytes += integerElementBytes(0);
@@ -115,7 +131,9 @@ export class StreamNode {
   static withFirstEntry(id: StreamId, fields: readonly string[]): StreamNode {
     const names: string[] = [];
     for (let i = 0; i < fields.length; i += 2) names.push(fields[i]);
-    const node = new StreamNode(id, names);
+    // A buffer of its own: a slice of Node.js's shared pool would keep the whole pool alive.
+    const store = Buffer.allocUnsafeSlow(Math.max(INITIAL_STORE_BYTES, totalLength(fields)));
+    const node = new StreamNode(id, names, store);
     node.append(id, fields);
     return node;
   }
@@ -145,8 +163,22 @@ export class StreamNode {
 
   /** Returns a new entry object for the entry at `index`. */
   entryAt(index: number): StreamEntry {
-    const fields = this.#fields.slice(this.#offsets[index], this.#offsets[index + 1]);
+    const start = this.#starts[index];
+    const first = start % VALUES_ONLY;
+    const end =
+      index + 1 < this.#starts.length ? this.#starts[index + 1] % VALUES_ONLY : this.#ends.length;
+    const fields: string[] = [];
+    const names = start >= VALUES_ONLY ? this.#masterFields : null;
+    for (let element = first; element < end; element++) {
+      if (names !== null) fields.push(names[element - first]);
+      fields.push(this.#element(element));
+    }
     return { id: this.idAt(index), fields };
+  }
+
+  #element(element: number): string {
+    const from = element === 0 ? 0 : this.#ends[element - 1];
+    return this.#store.latin1Slice(from, this.#ends[element]);
   }
 
   /** Returns the index of the first entry with an ID >= `id` (size if none). */
@@ -179,12 +211,8 @@ export class StreamNode {
   append(id: StreamId, fields: readonly string[]): void {
     const same = sameFieldNames(fields, this.#masterFields);
     this.#bytes += this.#entryBytes(id, fields, same);
-    const names = this.#masterFields;
-    for (let i = 0; i < fields.length; i++) {
-      // Sharing the first entry's name strings lets the request's copies be collected.
-      this.#fields.push(same && i % 2 === 0 ? names[i / 2] : fields[i]);
-    }
-    this.#offsets.push(this.#fields.length);
+    this.#starts.push(this.#ends.length + (same ? VALUES_ONLY : 0));
+    for (let i = same ? 1 : 0; i < fields.length; i += same ? 2 : 1) this.#put(fields[i]);
     this.#ms.push(id.ms);
     this.#seq.push(id.seq);
     this.lastAddedId = id;
@@ -192,11 +220,7 @@ export class StreamNode {
 
   /** Removes the live entry at `index`, leaving a tombstone. */
   removeAt(index: number): void {
-    const offsets = this.#offsets;
-    const width = offsets[index + 1] - offsets[index];
-    this.#fields.splice(offsets[index], width);
-    offsets.splice(index + 1, 1);
-    for (let i = index + 1; i < offsets.length; i++) offsets[i] -= width;
+    this.#dropElements(index, index + 1);
     this.#ms.splice(index, 1);
     this.#seq.splice(index, 1);
     this.deleted++;
@@ -205,24 +229,60 @@ export class StreamNode {
   /** Removes the first `count` live entries, leaving tombstones. */
   removeFirst(count: number): void {
     if (count === 0) return;
-    const width = this.#offsets[count];
-    this.#fields.splice(0, width);
-    this.#offsets = this.#offsets.slice(count).map((offset) => offset - width);
+    this.#dropElements(0, count);
     this.#ms.splice(0, count);
     this.#seq.splice(0, count);
     this.deleted += count;
   }
 
+  /**
+   * Drops the elements of the live entries from `first` up to `stop` and
+   * closes the gap in the store, so each entry's elements stay contiguous.
+   * Nodes are small (stream-node-max-bytes), so the move is short.
+   */
+  #dropElements(first: number, stop: number): void {
+    const starts = this.#starts;
+    const ends = this.#ends;
+    const from = starts[first] % VALUES_ONLY;
+    const to = stop < starts.length ? starts[stop] % VALUES_ONLY : ends.length;
+    const byteFrom = from === 0 ? 0 : ends[from - 1];
+    const byteTo = to === 0 ? 0 : ends[to - 1];
+    const width = byteTo - byteFrom;
+    this.#store.copyWithin(byteFrom, byteTo, this.#storeUsed);
+    this.#storeUsed -= width;
+    ends.splice(from, to - from);
+    for (let element = from; element < ends.length; element++) ends[element] -= width;
+    starts.splice(first, stop - first);
+    for (let entry = first; entry < starts.length; entry++) starts[entry] -= to - from;
+  }
+
   clone(): StreamNode {
-    const copy = new StreamNode(this.#masterId, this.#masterFields);
+    const store = Buffer.allocUnsafeSlow(this.#store.length);
+    this.#store.copy(store, 0, 0, this.#storeUsed);
+    const copy = new StreamNode(this.#masterId, this.#masterFields, store);
+    copy.#storeUsed = this.#storeUsed;
     copy.#ms = this.#ms.slice();
     copy.#seq = this.#seq.slice();
-    copy.#fields = this.#fields.slice();
-    copy.#offsets = this.#offsets.slice();
+    copy.#starts = this.#starts.slice();
+    copy.#ends = this.#ends.slice();
     copy.deleted = this.deleted;
     copy.#bytes = this.#bytes;
     copy.lastAddedId = this.lastAddedId;
     return copy;
+  }
+
+  /** Appends one element's bytes to the store, doubling the store when it is full. */
+  #put(text: string): void {
+    const needed = this.#storeUsed + text.length;
+    if (needed > this.#store.length) {
+      let size = this.#store.length * 2;
+      while (size < needed) size *= 2;
+      const grown = Buffer.allocUnsafeSlow(size);
+      this.#store.copy(grown, 0, 0, this.#storeUsed);
+      this.#store = grown;
+    }
+    this.#storeUsed += this.#store.latin1Write(text, this.#storeUsed);
+    this.#ends.push(this.#storeUsed);
   }
 
   /** Returns the listpack bytes of an entry: flags, ID deltas, fields or values, and count. */
