@@ -64,14 +64,17 @@ const COMPACT_ELEMENT_OVERHEAD = 8;
 /** A sorted-set member's rank-tree node and its score. */
 const RANKED_ENTRY_OVERHEAD = 80;
 /**
- * A stream entry's share of its node's columns beyond the field and value
- * slots: its milliseconds, sequence number and offset (8 bytes each), plus
- * about a quarter for the arrays' spare capacity. Measured as about 90 heap
- * bytes per entry of one short field and a 15-byte value (Node.js 20, x86-64).
+ * A stream entry's share of its node: its milliseconds, sequence number and
+ * first element (8 bytes each), about a quarter more for the arrays' spare
+ * capacity, and its part of the node's objects. Measured as about 74 bytes
+ * per entry of one short field and a 14-byte value, 80 with a second 1-byte
+ * field (Node.js 20, x86-64, stream-node-max-entries 100).
  */
-const STREAM_ENTRY_OVERHEAD = 30;
-/** A field or value slot in a node's flat array, with its share of spare capacity. */
+const STREAM_ENTRY_OVERHEAD = 45;
+/** An element's end offset in its node, with its share of spare capacity. */
 const STREAM_SLOT_BYTES = 10;
+/** A node's byte store doubles as it fills, so its bytes carry about half again as spare. */
+const STREAM_STORE_SPARE = 1.5;
 /** A pending entry or consumer of a group: its object and its slots in the ID-ordered lists. */
 const STREAM_GROUP_ITEM_BYTES = 120;
 /** A guess for the elements of a type without an estimate of its own. */
@@ -158,9 +161,10 @@ function streamEntryBytes(stream: StreamLike, samples: number): number {
   }
   let total = 0;
   for (const entry of stream.firstEntries(count)) {
-    // Field names usually share the strings of the node's first entry, so only values count.
-    for (let i = 1; i < entry.fields.length; i += 2) total += stringBytes(entry.fields[i].length);
-    total += entry.fields.length * STREAM_SLOT_BYTES;
+    // Entries usually repeat their node's first field names, which are then not stored.
+    for (let i = 1; i < entry.fields.length; i += 2) {
+      total += entry.fields[i].length * STREAM_STORE_SPARE + STREAM_SLOT_BYTES;
+    }
   }
   const perEntry = count === 0 ? 0 : total / count + STREAM_ENTRY_OVERHEAD;
   if (samples !== 0) streamSamples.set(stream, { count, removals, perEntry });
