@@ -129,6 +129,18 @@ describe('pcall around redis.call', { skip }, () => {
         "local ok, e = pcall(error, redis.error_reply('MY code')) return e",
       ]),
     ]));
+
+  test('returned errors count in errorstats once', () =>
+    same([
+      ['CONFIG', 'RESETSTAT'],
+      ...evalSteps([
+        "return redis.error_reply('MY err')",
+        "return {1, {err = 'NESTED err'}}",
+        "return redis.pcall('nosuch')",
+        "return redis.pcall('incr', 'l')",
+      ]),
+      ['INFO', 'errorstats'],
+    ]));
 });
 
 describe('RESP3 script results', { skip }, () => {

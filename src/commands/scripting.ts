@@ -25,7 +25,11 @@ export function parseNumkeys(args: string[], notInteger: string): number {
 export function replyOutcome(engine: ScriptingEngine, run: ScriptRun, outcome: Outcome): void {
   const reply = run.caller.reply;
   if (outcome.ok) {
-    writeLuaValue(engine.lua, engine.fields, engine.runner.thread, 2, reply, run.resp === 3);
+    const mode = {
+      resp3: run.resp === 3,
+      countError: (text: string) => engine.server.countError(text),
+    };
+    writeLuaValue(engine.lua, engine.fields, engine.runner.thread, 2, reply, mode);
     return;
   }
   if (!outcome.alreadyCounted) engine.server.countError(outcome.error);

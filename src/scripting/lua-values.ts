@@ -203,10 +203,19 @@ function pushVerbatim(lua: LuaState, fields: LuaFields, L: LuaPointer, value: Ve
   api._lua_rawset(L, -3);
 }
 
+const STACK_LIMIT_ERROR = 'ERR reached lua stack limit';
+
+/** How a script's result is written. */
+export interface WriteMode {
+  /** The protocol the script chose with redis.setresp: it decides how booleans convert. */
+  resp3: boolean;
+  /** Counts an error reply in the server's error statistics; null counts nothing. */
+  countError: ((text: string) => void) | null;
+}
+
 /**
- * Writes the Lua value at `index` as a reply. `resp3` is the protocol the
- * script chose with redis.setresp: it decides how booleans convert. Makes
- * no allocating API call, so it may run outside a protected call.
+ * Writes the Lua value at `index` as a reply. Makes no allocating API call,
+ * so it may run outside a protected call.
  */
 export function writeLuaValue(
   lua: LuaState,
@@ -214,7 +223,7 @@ export function writeLuaValue(
   L: LuaPointer,
   index: number,
   reply: Reply,
-  resp3: boolean,
+  mode: WriteMode,
   depth = 0,
 ): void {
   const api = lua.api;
@@ -227,14 +236,15 @@ export function writeLuaValue(
       reply.int(readInteger(lua, L, at));
       return;
     case LUA_TBOOLEAN:
-      writeBoolean(reply, api._lua_toboolean(L, at) !== 0, resp3);
+      writeBoolean(reply, api._lua_toboolean(L, at) !== 0, mode.resp3);
       return;
     case LUA_TTABLE:
       if (depth >= MAX_DEPTH || api._lua_checkstack(L, 4) === 0) {
-        reply.error('ERR reached lua stack limit');
+        reply.error(STACK_LIMIT_ERROR);
+        mode.countError?.(STACK_LIMIT_ERROR);
         return;
       }
-      writeTable(lua, fields, L, at, reply, resp3, depth);
+      writeTable(lua, fields, L, at, reply, mode, depth);
       return;
     default:
       reply.nil();
@@ -262,10 +272,10 @@ function writeTable(
   L: LuaPointer,
   at: number,
   reply: Reply,
-  resp3: boolean,
+  mode: WriteMode,
   depth: number,
 ): void {
-  if (writeTagged(lua, fields, L, at, reply, resp3, depth)) return;
+  if (writeTagged(lua, fields, L, at, reply, mode, depth)) return;
   const api = lua.api;
   let count = 0;
   while (api._lua_rawgeti(L, at, BigInt(count + 1)) !== LUA_TNIL) {
@@ -276,7 +286,7 @@ function writeTable(
   reply.array(count);
   for (let i = 1; i <= count; i++) {
     api._lua_rawgeti(L, at, BigInt(i));
-    writeLuaValue(lua, fields, L, -1, reply, resp3, depth + 1);
+    writeLuaValue(lua, fields, L, -1, reply, mode, depth + 1);
     api._lua_settop(L, -2);
   }
 }
@@ -288,14 +298,20 @@ function writeTagged(
   L: LuaPointer,
   at: number,
   reply: Reply,
-  resp3: boolean,
+  mode: WriteMode,
   depth: number,
 ): boolean {
   const api = lua.api;
   const pop = (): void => api._lua_settop(L, -2);
   if (fields.get(L, at, 'err') === LUA_TSTRING) {
-    reply.error(lua.readString(L, -1) as string);
+    const text = lua.readString(L, -1) as string;
     pop();
+    reply.error(text);
+    // As in Redis, an error counts in errorstats unless the call that raised it counted it.
+    fields.get(L, at, 'ignore_error_stats_update');
+    const counted = api._lua_toboolean(L, -1) !== 0;
+    pop();
+    if (!counted) mode.countError?.(text);
     return true;
   }
   pop();
@@ -317,7 +333,7 @@ function writeTagged(
     return true;
   }
   pop();
-  return writeContainer(lua, fields, L, at, reply, resp3, depth);
+  return writeContainer(lua, fields, L, at, reply, mode, depth);
 }
 
 function writeContainer(
@@ -326,18 +342,18 @@ function writeContainer(
   L: LuaPointer,
   at: number,
   reply: Reply,
-  resp3: boolean,
+  mode: WriteMode,
   depth: number,
 ): boolean {
   const api = lua.api;
   if (fields.get(L, at, 'map') === LUA_TTABLE) {
-    writePairs(lua, fields, L, reply, resp3, depth, true);
+    writePairs(lua, fields, L, reply, mode, depth, true);
     api._lua_settop(L, -2);
     return true;
   }
   api._lua_settop(L, -2);
   if (fields.get(L, at, 'set') === LUA_TTABLE) {
-    writePairs(lua, fields, L, reply, resp3, depth, false);
+    writePairs(lua, fields, L, reply, mode, depth, false);
     api._lua_settop(L, -2);
     return true;
   }
@@ -357,7 +373,7 @@ function writePairs(
   fields: LuaFields,
   L: LuaPointer,
   reply: Reply,
-  resp3: boolean,
+  mode: WriteMode,
   depth: number,
   isMap: boolean,
 ): void {
@@ -373,8 +389,8 @@ function writePairs(
   else reply.set(count);
   api._lua_pushnil(L);
   while (api._lua_next(L, table) !== 0) {
-    writeLuaValue(lua, fields, L, -2, reply, resp3, depth + 1);
-    if (isMap) writeLuaValue(lua, fields, L, -1, reply, resp3, depth + 1);
+    writeLuaValue(lua, fields, L, -2, reply, mode, depth + 1);
+    if (isMap) writeLuaValue(lua, fields, L, -1, reply, mode, depth + 1);
     api._lua_settop(L, -2);
   }
 }
