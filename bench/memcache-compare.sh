@@ -36,14 +36,8 @@ done
 command -v memcached >/dev/null || { echo "memcached is not installed" >&2 && exit 1; }
 [[ -f dist/src/main.js ]] || { echo "build first: npm run build" >&2 && exit 1; }
 
-free_port() {
-  node -e '
-    const server = require("node:net").createServer();
-    server.listen(0, "127.0.0.1", () => {
-      console.log(server.address().port);
-      server.close();
-    });'
-}
+# shellcheck source=bench/servers.sh
+source bench/servers.sh # for free_port
 
 work_dir=$(mktemp -d)
 pids=()
