@@ -130,6 +130,19 @@ describe('pcall around redis.call', { skip }, () => {
       ]),
     ]));
 
+  test('status replies and big numbers stay on one line', () =>
+    same([
+      ...evalSteps([
+        "return {ok = 'a\\r\\nb'}",
+        "return redis.status_reply('x\\ry')",
+        "return {big_number = 'abc\\r\\nxx'}",
+        "return {big_number = 'a\\nb'}",
+      ]),
+      ['HELLO', '3'],
+      ...evalSteps(["return {big_number = 'abc\\r\\nxx'}", "return {ok = 'a\\nb'}"]),
+      ['PING'],
+    ]));
+
   test('returned errors count in errorstats once', () =>
     same([
       ['CONFIG', 'RESETSTAT'],

@@ -316,7 +316,7 @@ function writeTagged(
   }
   pop();
   if (fields.get(L, at, 'ok') === LUA_TSTRING) {
-    reply.simple(lua.readString(L, -1) as string);
+    reply.simple(oneLine(lua.readString(L, -1) as string));
     pop();
     return true;
   }
@@ -430,10 +430,19 @@ function writeDouble(reply: Reply, value: number): void {
  * out as it is, unchecked, even with CR or LF in it. RESP2 clients get a
  * bulk string.
  */
-function writeBigNumber(reply: Reply, text: string): void {
+function writeBigNumber(reply: Reply, number: string): void {
+  const text = oneLine(number);
   if (reply.resp === 3 && reply instanceof RespWriter)
     reply.raw(Buffer.from(`(${text}\r\n`, 'latin1'));
   else reply.bulk(text);
+}
+
+/**
+ * Replaces each CR and LF with a space, as Redis does to a script's status
+ * reply and big number, which are sent as one line.
+ */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]/g, ' ');
 }
 
 /**
