@@ -218,6 +218,14 @@ describe('DUMP and RESTORE', () => {
     assert.equal(await redis.restore('k3', 5000, payload), 'OK');
     const ttl = await redis.pttl('k3');
     assert.ok(ttl > 4000 && ttl <= 5000, `pttl ${ttl}`);
+    const syntax = { message: 'ERR syntax error' };
+    const both = ['IDLETIME', '5', 'FREQ', '3'];
+    await assert.rejects(redis.call('RESTORE', 'k4', '0', payload, ...both), syntax);
+    const reversed = ['FREQ', '3', 'IDLETIME', '5'];
+    await assert.rejects(redis.call('RESTORE', 'k4', '0', payload, ...reversed), syntax);
+    assert.equal(await redis.exists('k4'), 0);
+    await assert.rejects(redis.call('BGSAVE', 'SCHEDULE', 'x'), syntax);
+    await assert.rejects(redis.call('BGSAVE', 'x'), syntax);
     redis.disconnect();
   });
 });

@@ -32,7 +32,9 @@ function save(client: Client): void {
  */
 function bgsave(client: Client, args: string[]): void {
   const schedule = args.length === 2;
-  if (schedule && args[1].toUpperCase() !== 'SCHEDULE') throw new CommandError(ERR.syntax);
+  if (args.length > 2 || (schedule && args[1].toUpperCase() !== 'SCHEDULE')) {
+    throw new CommandError(ERR.syntax);
+  }
   const state = client.server.persistence;
   if (state.bgsaveInProgress) throw new CommandError(ERR.bgsaveInProgress);
   if (state.aofRewriteInProgress) {
@@ -89,15 +91,20 @@ interface RestoreOptions {
 
 function parseRestoreOptions(args: string[]): RestoreOptions {
   const options = { replace: false, absoluteTtl: false };
+  let seenIdletime = false;
+  let seenFrequency = false;
   for (let i = 4; i < args.length; i++) {
     const option = args[i].toUpperCase();
     if (option === 'REPLACE') options.replace = true;
     else if (option === 'ABSTTL') options.absoluteTtl = true;
-    else if (option === 'IDLETIME' && i + 1 < args.length) {
+    // As in Redis, IDLETIME and FREQ exclude each other: the second is a syntax error.
+    else if (option === 'IDLETIME' && i + 1 < args.length && !seenFrequency) {
       if (parseInteger(args[++i]) < 0) throw new CommandError(ERR.invalidIdletime);
-    } else if (option === 'FREQ' && i + 1 < args.length) {
+      seenIdletime = true;
+    } else if (option === 'FREQ' && i + 1 < args.length && !seenIdletime) {
       const frequency = parseInteger(args[++i]);
       if (frequency < 0 || frequency > 255) throw new CommandError(ERR.invalidFrequency);
+      seenFrequency = true;
     } else {
       throw new CommandError(ERR.syntax);
     }
