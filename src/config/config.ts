@@ -43,7 +43,7 @@ function parseInt64(text: string): bigint | null {
 
 /** Parses a memory value as Redis's memtoull does: digits and a unit, no sign. */
 function parseMemorySetting(text: string): bigint {
-  const match = /^(\d+)([a-z]*)$/i.exec(text.trim());
+  const match = /^(\d+)([a-z]*)$/i.exec(text);
   const unit = match === null ? undefined : memoryUnit(match[2]);
   if (match === null || unit === undefined) {
     throw new InvalidSettingError('argument must be a memory value');
@@ -80,7 +80,9 @@ export function parseSettingValue(setting: Setting, text: string): SettingValue 
       if (value === null) {
         throw new InvalidSettingError("argument couldn't be parsed into an integer");
       }
-      return checkBounds(setting, value);
+      const kept = checkBounds(setting, value);
+      const clamp = setting.clamp;
+      return clamp === undefined ? kept : Math.min(Math.max(kept, clamp[0]), clamp[1]);
     }
     case 'memory':
       return checkBounds(setting, parseMemorySetting(text));

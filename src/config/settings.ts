@@ -31,6 +31,11 @@ export interface Setting {
    * the form CONFIG GET shows, or throws InvalidSettingError.
    */
   readonly normalize?: (text: string) => string;
+  /**
+   * For `int` settings that Redis accepts in [min, max] but keeps within a
+   * narrower range: the range the value is moved into when outside it.
+   */
+  readonly clamp?: readonly [number, number];
   /** Help text for `--help`: what the setting controls, with its unit. */
   readonly help: string;
 }
@@ -421,8 +426,9 @@ export const SETTINGS: readonly Setting[] = [
     name: 'hz',
     type: 'int',
     default: '10',
-    min: 1,
-    max: 500,
+    min: 0,
+    max: INT_MAX,
+    clamp: [1, 500],
     mutable: true,
     help: 'background task frequency per second (active expiry)',
   },
