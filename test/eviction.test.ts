@@ -197,6 +197,20 @@ describe('eviction policies', () => {
     assert.equal(await client.object('IDLETIME', 'idle'), 0, 'no access times without LRU');
   });
 
+  test('RESTORE sets the idle time or frequency it is given', async () => {
+    await client.config('SET', 'maxmemory', '0');
+    await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    await client.set('source', 'x');
+    const payload = await client.dumpBuffer('source');
+    await client.call('RESTORE', 'restored:idle', '0', payload, 'IDLETIME', '1000');
+    const idle = Number(await client.object('IDLETIME', 'restored:idle'));
+    assert.ok(idle >= 1000 && idle <= 1001, `idle ${idle}`);
+    await client.config('SET', 'maxmemory-policy', 'allkeys-lfu');
+    await client.call('RESTORE', 'restored:frequent', '0', payload, 'FREQ', '200');
+    assert.equal(await client.object('FREQ', 'restored:frequent'), 200);
+    await client.config('SET', 'maxmemory-policy', 'noeviction');
+  });
+
   test('OBJECT FREQ counts accesses under an LFU policy', async () => {
     await client.config('SET', 'maxmemory-policy', 'allkeys-lfu');
     await client.config('SET', 'lfu-log-factor', '0');

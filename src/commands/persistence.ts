@@ -87,24 +87,32 @@ function dump(client: Client, args: string[]): void {
 interface RestoreOptions {
   replace: boolean;
   absoluteTtl: boolean;
+  /** IDLETIME seconds, or null. */
+  idleSeconds: number | null;
+  /** FREQ counter, or null. */
+  frequency: number | null;
 }
 
 function parseRestoreOptions(args: string[]): RestoreOptions {
-  const options = { replace: false, absoluteTtl: false };
-  let seenIdletime = false;
-  let seenFrequency = false;
+  const options: RestoreOptions = {
+    replace: false,
+    absoluteTtl: false,
+    idleSeconds: null,
+    frequency: null,
+  };
   for (let i = 4; i < args.length; i++) {
     const option = args[i].toUpperCase();
     if (option === 'REPLACE') options.replace = true;
     else if (option === 'ABSTTL') options.absoluteTtl = true;
     // As in Redis, IDLETIME and FREQ exclude each other: the second is a syntax error.
-    else if (option === 'IDLETIME' && i + 1 < args.length && !seenFrequency) {
-      if (parseInteger(args[++i]) < 0) throw new CommandError(ERR.invalidIdletime);
-      seenIdletime = true;
-    } else if (option === 'FREQ' && i + 1 < args.length && !seenIdletime) {
+    else if (option === 'IDLETIME' && i + 1 < args.length && options.frequency === null) {
+      const seconds = parseInteger(args[++i]);
+      if (seconds < 0) throw new CommandError(ERR.invalidIdletime);
+      options.idleSeconds = seconds;
+    } else if (option === 'FREQ' && i + 1 < args.length && options.idleSeconds === null) {
       const frequency = parseInteger(args[++i]);
       if (frequency < 0 || frequency > 255) throw new CommandError(ERR.invalidFrequency);
-      seenFrequency = true;
+      options.frequency = frequency;
     } else {
       throw new CommandError(ERR.syntax);
     }
@@ -160,11 +168,14 @@ function restore(client: Client, args: string[]): void {
   }
   db.set(key, value);
   if (expiresAt >= 0) db.setExpire(key, expiresAt);
+  db.restoreAccess(key, options.idleSeconds, options.frequency);
   valueStored(server, db, key, value);
   signalKeyReady(server, db, key);
   server.dirty++;
   const journal = ['RESTORE', key, expiresAt >= 0 ? String(expiresAt) : '0', args[3], 'REPLACE'];
   if (expiresAt >= 0) journal.push('ABSTTL');
+  if (options.idleSeconds !== null) journal.push('IDLETIME', String(options.idleSeconds));
+  if (options.frequency !== null) journal.push('FREQ', String(options.frequency));
   client.propagateAs = [journal];
   notifyKeyspaceEvent(server, 'g', 'restore', key, db.id);
   client.reply.ok();

@@ -1,4 +1,4 @@
-import { lfuInitial, lfuTouch, lruClock } from './eviction';
+import { lfuInitial, lfuRecord, lfuTouch, lruClock } from './eviction';
 import { ACCESS_ENTRY_BYTES, entryBytes, EXPIRE_ENTRY_BYTES, isMutable } from './memory';
 import type { Value } from './types';
 
@@ -133,6 +133,20 @@ export class Database {
       const clock = lruClock();
       const last = access.get(key);
       if (last !== undefined && last !== clock) access.set(key, clock);
+    }
+  }
+
+  /**
+   * Sets a key's access record as RESTORE's IDLETIME (seconds idle, under
+   * LRU tracking) or FREQ (the LFU counter, under LFU tracking) asks; does
+   * nothing for a kind that is not tracked.
+   */
+  restoreAccess(key: string, idleSeconds: number | null, frequency: number | null): void {
+    const access = this.access;
+    if (access === null || !access.has(key)) return;
+    if (this.#accessMode === 'lfu' && frequency !== null) access.set(key, lfuRecord(frequency));
+    if (this.#accessMode === 'lru' && idleSeconds !== null) {
+      access.set(key, lruClock() - idleSeconds);
     }
   }
 

@@ -46,6 +46,11 @@ function packLfu(counter: number): number {
   return lfuMinutes() * 256 + counter;
 }
 
+/** Returns the LFU record of a counter set now, as RESTORE's FREQ sets it. */
+export function lfuRecord(counter: number): number {
+  return packLfu(counter);
+}
+
 /** Returns the LFU record of a new key. */
 export function lfuInitial(): number {
   return packLfu(LFU_INIT_VAL);
