@@ -137,8 +137,8 @@ export class Database {
   }
 
   /**
-   * Sets a key's access record as RESTORE's IDLETIME (seconds idle, under
-   * LRU tracking) or FREQ (the LFU counter, under LFU tracking) asks; does
+   * Sets a key's access record from RESTORE's IDLETIME (seconds idle, under
+   * LRU tracking) or FREQ (the LFU counter, under LFU tracking); does
    * nothing for a kind that is not tracked.
    */
   restoreAccess(key: string, idleSeconds: number | null, frequency: number | null): void {
