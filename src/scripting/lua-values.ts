@@ -205,7 +205,7 @@ function pushVerbatim(lua: LuaState, fields: LuaFields, L: LuaPointer, value: Ve
 
 const STACK_LIMIT_ERROR = 'ERR reached lua stack limit';
 
-/** How a script's result is written. */
+/** The settings for writing a script's result. */
 export interface WriteMode {
   /** The protocol the script chose with redis.setresp: it decides how booleans convert. */
   resp3: boolean;

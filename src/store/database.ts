@@ -138,8 +138,8 @@ export class Database {
 
   /**
    * Sets a key's access record from RESTORE's IDLETIME (seconds idle, under
-   * LRU tracking) or FREQ (the LFU counter, under LFU tracking); does
-   * nothing for a kind that is not tracked.
+   * LRU tracking) or FREQ (the LFU counter, under LFU tracking). A kind that
+   * is not tracked is left alone.
    */
   restoreAccess(key: string, idleSeconds: number | null, frequency: number | null): void {
     const access = this.access;
