@@ -80,9 +80,9 @@ export function parseSettingValue(setting: Setting, text: string): SettingValue 
       if (value === null) {
         throw new InvalidSettingError("argument couldn't be parsed into an integer");
       }
-      const kept = checkBounds(setting, value);
+      const bounded = checkBounds(setting, value);
       const clamp = setting.clamp;
-      return clamp === undefined ? kept : Math.min(Math.max(kept, clamp[0]), clamp[1]);
+      return clamp === undefined ? bounded : Math.min(Math.max(bounded, clamp[0]), clamp[1]);
     }
     case 'memory':
       return checkBounds(setting, parseMemorySetting(text));
