@@ -199,9 +199,9 @@ describe('BGSAVE during changes', () => {
     const redis = client(server.port);
     await fill(redis);
     await startSave(redis);
-    const refusal = { message: 'ERR Background save already in progress' };
-    await assert.rejects(redis.bgsave(), refusal);
-    await assert.rejects(redis.call('BGSAVE', 'SCHEDULE'), refusal);
+    const alreadyRunning = { message: 'ERR Background save already in progress' };
+    await assert.rejects(redis.bgsave(), alreadyRunning);
+    await assert.rejects(redis.call('BGSAVE', 'SCHEDULE'), alreadyRunning);
     assert.ok(await saveRunning(redis), 'the save ended before the second BGSAVE: raise KEY_DELAY');
     await waitForSave(redis);
     assert.doesNotMatch(await redis.info('persistence'), /rdb_bgsave_in_progress:1/);
