@@ -694,6 +694,15 @@ export const SETTINGS: readonly Setting[] = [
     mutable: true,
     help: 'largest Memcached item in bytes, its key and item header included',
   },
+  {
+    name: 'memcached-reply-cache',
+    type: 'memory',
+    default: String(8 * MB),
+    min: 0,
+    max: GB,
+    mutable: true,
+    help: 'bytes of ready-made get replies kept for recently fetched Memcached items; 0 disables',
+  },
   // Security: ACL, limits, rate limits, audit log, TLS. See the README's security guide.
   {
     name: 'aclfile',

@@ -16,7 +16,9 @@ import { keyIndexes } from '../../engine/command';
 import { notifyKeyspaceEvent, type EventClass } from '../../engine/notify';
 import type { Database } from '../../store/database';
 import { isString, type StringValue } from '../../store/types';
+import { MAX_CACHED_VALUE, ReplyCache } from './reply-cache';
 import { MemcacheStats } from './stats';
+import type { MemcacheWriter } from './writer';
 
 /** Memcached-only state of one stored value. */
 export class ItemMeta {
@@ -36,6 +38,8 @@ export class ItemMeta {
   tokenSent = false;
   /** Stored by `ms` with a base64 key (`b`), so keys are shown in base64. */
   binaryKey = false;
+  /** The encoded retrieval entry, while the reply cache holds one (reply-cache.ts). */
+  reply: Buffer | null = null;
 
   constructor(value: StringValue, flags: number, cas: number, now: number) {
     this.value = value;
@@ -51,6 +55,7 @@ export type Expiry = number | null | typeof KEEP_TTL;
 
 export class ItemStore {
   readonly stats = new MemcacheStats();
+  readonly replies = new ReplyCache();
   readonly server: Server;
   readonly #meta = new Map<string, ItemMeta>();
   #nextCas = 1;
@@ -118,6 +123,26 @@ export class ItemStore {
   }
 
   /**
+   * Writes an item's retrieval entry without its CAS value, from the reply
+   * cache when it holds the entry, and caches an entry it had to encode.
+   */
+  writeEntry(writer: MemcacheWriter, key: string, meta: ItemMeta): void {
+    const cached = meta.reply;
+    if (cached !== null) {
+      writer.bytes(cached);
+      return;
+    }
+    const mark = writer.length;
+    const value = meta.value;
+    writer.entry(key, meta.flags, value, -1);
+    if (typeof value === 'string' && value.length <= MAX_CACHED_VALUE) {
+      const limit = this.server.config.number('memcached-reply-cache');
+      if (limit > 0) this.replies.remember(meta, writer.since(mark), limit);
+      else if (this.replies.size > 0) this.replies.clear();
+    }
+  }
+
+  /**
    * Stores a value with fresh metadata and returns the metadata. An expiry
    * already in the past deletes the key instead, because memcached stores
    * such an item but never returns it. The metadata returned is then not kept.
@@ -144,6 +169,7 @@ export class ItemStore {
     this.#preserve(key);
     this.database.replace(key, value);
     this.#changed(key, event, '$', ['SET', key, value, 'KEEPTTL']);
+    this.replies.forget(meta);
     meta.value = value;
     meta.cas = this.newCas();
     meta.lastAccess = now;
@@ -188,6 +214,7 @@ export class ItemStore {
     server.dirty += Math.max(1, this.database.size);
     this.database.clear();
     this.#meta.clear();
+    this.replies.clear();
     this.#journal(['FLUSHDB']);
   }
 
@@ -234,6 +261,7 @@ export class ItemStore {
     const name = args[0].toLowerCase();
     if (name === 'flushall' || name === 'swapdb' || (name === 'flushdb' && dbIndex === 0)) {
       this.#meta.clear();
+      this.replies.clear();
       return;
     }
     if (dbIndex !== 0) return;

@@ -65,7 +65,8 @@ function retrieveOne(
   }
   if (touch) stats.touchHits++;
   else stats.getHits++;
-  session.writer.entry(key, meta.flags, meta.value, withCas ? meta.cas : -1);
+  if (withCas) session.writer.entry(key, meta.flags, meta.value, meta.cas);
+  else session.store.writeEntry(session.writer, key, meta);
   session.store.access(meta, now);
   if (touch) session.store.setExpiry(key, expireAt, now);
   return true;

@@ -74,6 +74,18 @@ export class MemcacheWriter {
     this.#crlf();
   }
 
+  /** Copies bytes as they are. */
+  bytes(bytes: Buffer): void {
+    this.#reserve(bytes.length);
+    this.#buffer.set(bytes, this.#length);
+    this.#length += bytes.length;
+  }
+
+  /** Returns a view of what was written after `mark`, valid until the next write. */
+  since(mark: number): Buffer {
+    return this.#buffer.subarray(mark, this.#length);
+  }
+
   /** Drops everything written after `mark` (an earlier `length`). */
   truncate(mark: number): void {
     this.#length = mark;
