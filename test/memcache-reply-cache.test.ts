@@ -45,6 +45,23 @@ describe('reply cache budget', () => {
     assert.equal(cache.size, 3);
   });
 
+  test('trim to a lower limit', () => {
+    const cache = new ReplyCache();
+    const entry = entryOf('key', 'value');
+    const cost = entry.length + ENTRY_OVERHEAD;
+    const items = Array.from({ length: 4 }, (_, i) => new ItemMeta('value', 0, i, 0));
+    for (const meta of items) cache.remember(meta, entry, 10 * cost);
+    cache.trim(2 * cost);
+    assert.deepEqual(
+      items.map((meta) => meta.reply !== null),
+      [false, false, true, true],
+    );
+    assert.equal(cache.bytes, 2 * cost);
+    cache.trim(0);
+    assert.equal(cache.bytes, 0);
+    assert.ok(items.every((meta) => meta.reply === null));
+  });
+
   test('forgotten entry counted once', () => {
     const cache = new ReplyCache();
     const meta = new ItemMeta('one', 0, 1, 0);

@@ -68,6 +68,7 @@ export class ItemStore {
   constructor(server: Server) {
     this.server = server;
     server.journal.push(this.#journalListener);
+    server.config.watch('memcached-reply-cache', (limit) => this.replies.trim(Number(limit)));
   }
 
   /** Database 0, looked up on each use because loading a snapshot may replace it. */
@@ -138,7 +139,6 @@ export class ItemStore {
     if (typeof value === 'string' && value.length <= MAX_CACHED_VALUE) {
       const limit = this.server.config.number('memcached-reply-cache');
       if (limit > 0) this.replies.remember(meta, writer.since(mark), limit);
-      else if (this.replies.size > 0) this.replies.clear();
     }
   }
 

@@ -53,10 +53,15 @@ export class ReplyCache {
   remember(meta: ItemMeta, entry: Buffer, limit: number): void {
     const cost = entry.length + ENTRY_OVERHEAD;
     if (cost > limit || meta.reply !== null) return;
-    while (this.#bytes + cost > limit && this.size > 0) this.#dropOldest();
+    this.trim(limit - cost);
     meta.reply = this.#copy(entry);
     this.#items.push(meta);
     this.#bytes += cost;
+  }
+
+  /** Drops the oldest entries until the rest take at most `limit` bytes. */
+  trim(limit: number): void {
+    while (this.#bytes > limit && this.size > 0) this.#dropOldest();
   }
 
   /** Drops the entry of an item whose value changed. The item keeps its list place until its turn. */
