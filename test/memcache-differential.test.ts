@@ -206,6 +206,14 @@ const OTHER_CASES: Case[] = [
 ];
 
 const META_CASES: Case[] = [
+  [
+    'append and prepend clear the fetched and stale marks',
+    'set k 0 0 1\r\na\r\nmg k v\r\nappend k 0 0 1\r\nb\r\nmg k h\r\n' +
+      'set j 0 0 1\r\na\r\nmd j I\r\nappend j 0 0 1\r\nb\r\nmg j v c\r\nmg j v\r\n' +
+      'set p 0 0 1\r\na\r\nmd p I\r\nms p 1 MA\r\nb\r\nmg p v\r\nmg p v\r\n' +
+      'set q 0 0 1\r\na\r\nmd q I\r\nprepend q 0 0 1\r\nb\r\nmg q v\r\n',
+  ],
+  ['incr clears the fetched mark', 'set n 0 0 1\r\n1\r\nmg n v\r\nincr n 1\r\nmg n h\r\n'],
   ['mg size value flags', 'set k1 3 0 2\r\nhi\r\nmg k1 s v f\r\n'],
   ['mg without flags', 'set k1 0 0 2\r\nhi\r\nmg k1\r\nmg zz\r\n'],
   ['mg quiet with mn', 'set k1 0 0 2\r\nhi\r\nmg zz q\r\nmg k1 q v\r\nmn\r\n'],

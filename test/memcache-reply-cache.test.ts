@@ -1,92 +1,131 @@
 /**
  * The reply cache of the memcached port keeps ready-made `VALUE` entries of
- * fetched items. These tests check its byte budget and eviction order. Over
- * real sockets they check that a get shows each change to an item, made
- * through either protocol, and never an outdated cached entry.
+ * fetched items in a ring buffer. These tests check the ring, its eviction
+ * order and its admission rate. Over real sockets they check that a get
+ * shows each change to an item, made through either protocol, and never an
+ * outdated cached entry.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Redis from 'ioredis';
 
 import { ItemMeta } from '../src/protocol/memcache/items';
-import { ENTRY_OVERHEAD, ReplyCache } from '../src/protocol/memcache/reply-cache';
+import { ReplyCache } from '../src/protocol/memcache/reply-cache';
+import { MemcacheWriter } from '../src/protocol/memcache/writer';
 import {
   MemcacheLineClient,
   startDamselflyWithMemcached,
   type MemcacheServer,
 } from './memcache-support';
 
-function entryOf(key: string, value: string): Buffer {
-  return Buffer.from(`VALUE ${key} 0 ${value.length}\r\n${value}\r\n`, 'latin1');
+/** Bytes of an entry in the ring: its 2-byte length, then the entry. */
+function ringSize(entry: string): number {
+  return 2 + entry.length;
 }
 
-describe('reply cache budget', () => {
-  test('stores a copy of the entry', () => {
+/** Caches `entry` as the entry of `meta`, in a ring of `limit` bytes. */
+function remember(cache: ReplyCache, meta: ItemMeta, entry: string, limit: number): void {
+  const writer = new MemcacheWriter();
+  writer.text('unrelated bytes before the entry');
+  const mark = writer.length;
+  writer.text(entry);
+  cache.remember(meta, writer, mark, limit);
+}
+
+/** Returns the cached entry of `meta`, or null when it has none. */
+function cached(cache: ReplyCache, meta: ItemMeta): string | null {
+  const writer = new MemcacheWriter();
+  if (!cache.writeTo(writer, meta)) return null;
+  return writer.take().toString('latin1');
+}
+
+function items(count: number): ItemMeta[] {
+  return Array.from({ length: count }, (_, i) => new ItemMeta('value', 0, i, 0));
+}
+
+const ENTRY = 'VALUE key 0 5\r\nvalue\r\n';
+
+describe('reply cache ring', () => {
+  test('entry round trip', () => {
     const cache = new ReplyCache();
-    const meta = new ItemMeta('abc', 0, 1, 0);
-    const entry = entryOf('k', 'abc');
-    cache.remember(meta, entry, 10_000);
-    entry.fill(0);
-    assert.equal(meta.reply?.toString('latin1'), 'VALUE k 0 3\r\nabc\r\n');
-    assert.equal(cache.bytes, entry.length + ENTRY_OVERHEAD);
+    const [meta] = items(1);
+    remember(cache, meta, ENTRY, 1000);
+    assert.equal(cached(cache, meta), ENTRY);
+    assert.equal(cache.capacity, 1000);
   });
 
-  test('full cache drops oldest entries', () => {
+  test('entries of all byte values', () => {
     const cache = new ReplyCache();
-    const entry = entryOf('key', 'value');
-    const limit = 3 * (entry.length + ENTRY_OVERHEAD);
-    const items = Array.from({ length: 5 }, (_, i) => new ItemMeta('value', 0, i, 0));
-    for (const meta of items) cache.remember(meta, entry, limit);
+    const [meta] = items(1);
+    const bytes = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join('');
+    remember(cache, meta, bytes + 'xyz', 1000);
+    assert.equal(cached(cache, meta), bytes + 'xyz');
+  });
+
+  test('oldest entries overwritten first', () => {
+    const cache = new ReplyCache();
+    const metas = items(5);
+    const limit = 3 * ringSize(ENTRY);
+    for (const meta of metas) remember(cache, meta, ENTRY, limit);
     assert.deepEqual(
-      items.map((meta) => meta.reply !== null),
+      metas.map((meta) => cached(cache, meta) !== null),
       [false, false, true, true, true],
     );
-    assert.equal(cache.bytes, limit);
-    assert.equal(cache.size, 3);
   });
 
-  test('trim to a lower limit', () => {
+  test('entry past the end starts a lap', () => {
     const cache = new ReplyCache();
-    const entry = entryOf('key', 'value');
-    const cost = entry.length + ENTRY_OVERHEAD;
-    const items = Array.from({ length: 4 }, (_, i) => new ItemMeta('value', 0, i, 0));
-    for (const meta of items) cache.remember(meta, entry, 10 * cost);
-    cache.trim(2 * cost);
+    const metas = items(3);
+    // Room for two and a half entries: the third overwrites the first, not the second.
+    const limit = Math.floor(2.5 * ringSize(ENTRY));
+    for (const meta of metas) remember(cache, meta, ENTRY, limit);
     assert.deepEqual(
-      items.map((meta) => meta.reply !== null),
-      [false, false, true, true],
+      metas.map((meta) => cached(cache, meta)),
+      [null, ENTRY, ENTRY],
     );
-    assert.equal(cache.bytes, 2 * cost);
-    cache.trim(0);
-    assert.equal(cache.bytes, 0);
-    assert.ok(items.every((meta) => meta.reply === null));
   });
 
-  test('forgotten entry counted once', () => {
+  test('entry larger than the ring', () => {
     const cache = new ReplyCache();
-    const meta = new ItemMeta('one', 0, 1, 0);
-    const limit = 10_000;
-    cache.remember(meta, entryOf('k', 'one'), limit);
-    cache.forget(meta);
-    assert.equal(cache.bytes, 0);
-    cache.remember(meta, entryOf('k', 'two'), limit);
-    const other = new ItemMeta('x', 0, 2, 0);
-    // A tight limit makes room by dropping both list places of `meta`.
-    cache.remember(other, entryOf('k', 'x'), entryOf('k', 'x').length + ENTRY_OVERHEAD);
-    assert.equal(meta.reply, null);
-    assert.equal(cache.bytes, entryOf('k', 'x').length + ENTRY_OVERHEAD);
+    const [meta] = items(1);
+    remember(cache, meta, ENTRY, ringSize(ENTRY) - 1);
+    assert.equal(cached(cache, meta), null);
   });
 
-  test('oversized entry and clear', () => {
+  test('forget, clear and resize', () => {
     const cache = new ReplyCache();
-    const meta = new ItemMeta('v', 0, 1, 0);
-    cache.remember(meta, entryOf('k', 'v'), ENTRY_OVERHEAD);
-    assert.equal(meta.reply, null);
-    cache.remember(meta, entryOf('k', 'v'), 10_000);
+    const metas = items(3);
+    for (const meta of metas) remember(cache, meta, ENTRY, 1000);
+    cache.forget(metas[0]);
+    assert.equal(cached(cache, metas[0]), null);
+    assert.equal(cached(cache, metas[1]), ENTRY);
     cache.clear();
-    assert.equal(meta.reply, null);
-    assert.equal(cache.bytes, 0);
-    assert.equal(cache.size, 0);
+    assert.equal(cached(cache, metas[1]), null);
+    remember(cache, metas[2], ENTRY, 1000);
+    cache.resize(2000);
+    assert.equal(cached(cache, metas[2]), null);
+    assert.equal(cache.capacity, 2000);
+    cache.resize(0);
+    assert.equal(cache.capacity, 0);
+    assert.equal(cached(cache, metas[2]), null);
+  });
+
+  test('admission while most lookups miss', () => {
+    const cache = new ReplyCache();
+    const first = Array.from({ length: 4096 }, () => cache.admit());
+    assert.ok(first.every((admitted) => admitted));
+    const second = Array.from({ length: 4096 }, () => cache.admit());
+    assert.equal(second.filter((admitted) => admitted).length, 2048);
+  });
+
+  test('admission recovers when lookups hit', () => {
+    const cache = new ReplyCache();
+    const [meta] = items(1);
+    for (let i = 0; i < 3 * 4096; i++) cache.admit();
+    remember(cache, meta, ENTRY, 1000);
+    for (let i = 0; i < 4 * 4096; i++) cached(cache, meta);
+    const admitted = Array.from({ length: 4096 }, () => cache.admit());
+    assert.ok(admitted.every((value) => value));
   });
 });
 

@@ -701,7 +701,7 @@ export const SETTINGS: readonly Setting[] = [
     min: 0,
     max: GB,
     mutable: true,
-    help: 'bytes of ready-made get replies kept for recently fetched Memcached items; 0 disables',
+    help: 'bytes of the ring buffer of ready-made Memcached get replies; 0 disables it',
   },
   // Security: ACL, limits, rate limits, audit log, TLS. See the README's security guide.
   {

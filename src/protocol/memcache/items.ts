@@ -38,8 +38,8 @@ export class ItemMeta {
   tokenSent = false;
   /** Stored by `ms` with a base64 key (`b`), so keys are shown in base64. */
   binaryKey = false;
-  /** The encoded retrieval entry, while the reply cache holds one (reply-cache.ts). */
-  reply: Buffer | null = null;
+  /** Position of this item's retrieval entry in the reply cache, or -1 (reply-cache.ts). */
+  replyAt = -1;
 
   constructor(value: StringValue, flags: number, cas: number, now: number) {
     this.value = value;
@@ -68,7 +68,10 @@ export class ItemStore {
   constructor(server: Server) {
     this.server = server;
     server.journal.push(this.#journalListener);
-    server.config.watch('memcached-reply-cache', (limit) => this.replies.trim(Number(limit)));
+    server.config.watch('memcached-reply-cache', (limit) => {
+      // The ring is made on first use; one in use takes the new size at once.
+      if (this.replies.capacity !== 0) this.replies.resize(Number(limit));
+    });
   }
 
   /** Database 0, looked up on each use because loading a snapshot may replace it. */
@@ -128,18 +131,13 @@ export class ItemStore {
    * cache when it holds the entry, and caches an entry it had to encode.
    */
   writeEntry(writer: MemcacheWriter, key: string, meta: ItemMeta): void {
-    const cached = meta.reply;
-    if (cached !== null) {
-      writer.bytes(cached);
-      return;
-    }
+    if (this.replies.writeTo(writer, meta)) return;
     const mark = writer.length;
     const value = meta.value;
     writer.entry(key, meta.flags, value, -1);
-    if (typeof value === 'string' && value.length <= MAX_CACHED_VALUE) {
-      const limit = this.server.config.number('memcached-reply-cache');
-      if (limit > 0) this.replies.remember(meta, writer.since(mark), limit);
-    }
+    if (typeof value !== 'string' || value.length > MAX_CACHED_VALUE) return;
+    const limit = this.server.config.number('memcached-reply-cache');
+    if (limit > 0 && this.replies.admit()) this.replies.remember(meta, writer, mark, limit);
   }
 
   /**
@@ -164,12 +162,16 @@ export class ItemStore {
     return meta;
   }
 
-  /** Replaces an item's value, keeping its flags and time to live; gives a new CAS value. */
+  /**
+   * Replaces an item's value, keeping its flags and time to live. Gives a new
+   * CAS value and, as memcached does, marks the item not yet fetched.
+   */
   update(key: string, meta: ItemMeta, value: string, event: string, now: number): void {
     this.#preserve(key);
     this.database.replace(key, value);
     this.#changed(key, event, '$', ['SET', key, value, 'KEEPTTL']);
     this.replies.forget(meta);
+    meta.fetched = false;
     meta.value = value;
     meta.cas = this.newCas();
     meta.lastAccess = now;

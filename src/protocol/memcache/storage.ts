@@ -82,6 +82,9 @@ function concatenate(
   const append = request.mode === 'append';
   const value = append ? old + request.data : request.data + old;
   store.update(request.key, existing, value, append ? 'append' : 'set', now);
+  // memcached stores the joined value as a new item, without the stale mark or win token.
+  existing.stale = false;
+  existing.tokenSent = false;
   return { result: 'STORED', meta: existing };
 }
 

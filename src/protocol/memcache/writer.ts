@@ -4,7 +4,7 @@
  * socket write. Strings are byte strings (latin1, one character per byte).
  */
 import type { StringValue } from '../../store/types';
-import { putBytes, putDecimal, putText } from '../byte-output';
+import { copyBytes, putBytes, putDecimal, putText, viewOf } from '../byte-output';
 
 const INITIAL_SIZE = 16 * 1024;
 /** A buffer grown past this size is dropped after its bytes are taken. */
@@ -19,6 +19,7 @@ const ENTRY_NUMBERS_ROOM = 64;
 
 export class MemcacheWriter {
   #buffer = Buffer.allocUnsafe(INITIAL_SIZE);
+  #view = viewOf(this.#buffer);
   #length = 0;
 
   /** Bytes written and not yet taken. */
@@ -74,16 +75,16 @@ export class MemcacheWriter {
     this.#crlf();
   }
 
-  /** Copies bytes as they are. */
-  bytes(bytes: Buffer): void {
-    this.#reserve(bytes.length);
-    this.#buffer.set(bytes, this.#length);
-    this.#length += bytes.length;
+  /** Appends `length` bytes of `source` (seen through `sourceView`) from `start`. */
+  copy(sourceView: DataView, start: number, length: number): void {
+    this.#reserve(length);
+    copyBytes(sourceView, start, this.#buffer, this.#view, this.#length, length);
+    this.#length += length;
   }
 
-  /** Returns a view of what was written after `mark`, valid until the next write. */
-  since(mark: number): Buffer {
-    return this.#buffer.subarray(mark, this.#length);
+  /** Copies what was written after `mark` to `target` (seen through `targetView`) at `at`. */
+  copyOut(mark: number, target: Buffer, targetView: DataView, at: number): void {
+    copyBytes(this.#view, mark, target, targetView, at, this.#length - mark);
   }
 
   /** Drops everything written after `mark` (an earlier `length`). */
@@ -106,6 +107,7 @@ export class MemcacheWriter {
   /** Gives the buffer of the last `take` to the caller; later writes go to a new one. */
   handOff(): void {
     this.#buffer = Buffer.allocUnsafe(INITIAL_SIZE);
+    this.#view = viewOf(this.#buffer);
   }
 
   #put(value: StringValue): void {
@@ -129,5 +131,6 @@ export class MemcacheWriter {
     const grown = Buffer.allocUnsafe(size);
     this.#buffer.copy(grown, 0, 0, this.#length);
     this.#buffer = grown;
+    this.#view = viewOf(grown);
   }
 }
