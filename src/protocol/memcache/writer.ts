@@ -75,7 +75,7 @@ export class MemcacheWriter {
     this.#crlf();
   }
 
-  /** Appends `length` bytes of `source` (seen through `sourceView`) from `start`. */
+  /** Appends `length` bytes read through `sourceView` from `start`. */
   copy(sourceView: DataView, start: number, length: number): void {
     this.#reserve(length);
     copyBytes(sourceView, start, this.#buffer, this.#view, this.#length, length);
