@@ -128,7 +128,7 @@ export class ItemStore {
 
   /**
    * Writes an item's retrieval entry without its CAS value, from the reply
-   * cache when it holds the entry, and caches an entry it had to encode.
+   * cache when it contains the entry, and caches an entry it had to encode.
    */
   writeEntry(writer: MemcacheWriter, key: string, meta: ItemMeta): void {
     if (this.replies.writeTo(writer, meta)) return;
