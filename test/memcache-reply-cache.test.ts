@@ -8,8 +8,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Redis from 'ioredis';
+import pino from 'pino';
 
-import { ItemMeta } from '../src/protocol/memcache/items';
+import { registerAllCommands } from '../src/commands/registry';
+import { Config } from '../src/config/config';
+import { Server } from '../src/engine/server';
+import { ItemMeta, ItemStore } from '../src/protocol/memcache/items';
+import { MemcacheSession } from '../src/protocol/memcache/session';
+import type { StatsSource } from '../src/protocol/memcache/stats';
 import { ReplyCache } from '../src/protocol/memcache/reply-cache';
 import { MemcacheWriter } from '../src/protocol/memcache/writer';
 import {
@@ -23,13 +29,14 @@ function ringSize(entry: string): number {
   return 2 + entry.length;
 }
 
-/** Caches `entry` as the entry of `meta`, in a ring of `limit` bytes. */
+/** Caches `entry` as the entry of `meta`, in a ring of `limit` bytes (made if there is none). */
 function remember(cache: ReplyCache, meta: ItemMeta, entry: string, limit: number): void {
+  if (cache.capacity === 0) cache.restart(limit);
   const writer = new MemcacheWriter();
   writer.text('unrelated bytes before the entry');
   const mark = writer.length;
   writer.text(entry);
-  cache.remember(meta, writer, mark, limit);
+  cache.remember(meta, writer, mark);
 }
 
 /** Returns the cached entry of `meta`, or null when it has none. */
@@ -92,22 +99,34 @@ describe('reply cache ring', () => {
     assert.equal(cached(cache, meta), null);
   });
 
-  test('forget, clear and resize', () => {
+  test('forget and restart', () => {
     const cache = new ReplyCache();
     const metas = items(3);
     for (const meta of metas) remember(cache, meta, ENTRY, 1000);
     cache.forget(metas[0]);
     assert.equal(cached(cache, metas[0]), null);
     assert.equal(cached(cache, metas[1]), ENTRY);
-    cache.clear();
-    assert.equal(cached(cache, metas[1]), null);
-    remember(cache, metas[2], ENTRY, 1000);
-    cache.resize(2000);
-    assert.equal(cached(cache, metas[2]), null);
+    for (const meta of metas) cache.forget(meta);
+    cache.restart(2000);
     assert.equal(cache.capacity, 2000);
-    cache.resize(0);
+    assert.deepEqual(
+      metas.map((meta) => cached(cache, meta)),
+      [null, null, null],
+    );
+    remember(cache, metas[2], 'VALUE k 0 1\r\nz\r\n', 2000);
+    assert.equal(cached(cache, metas[2]), 'VALUE k 0 1\r\nz\r\n');
+    cache.restart(0);
     assert.equal(cache.capacity, 0);
-    assert.equal(cached(cache, metas[2]), null);
+  });
+
+  test('exhausted past the head limit', () => {
+    const cache = new ReplyCache(10 * ringSize(ENTRY));
+    const metas = items(12);
+    const exhausted = metas.map((meta) => {
+      remember(cache, meta, ENTRY, 1000);
+      return cache.exhausted;
+    });
+    assert.deepEqual(exhausted.indexOf(true), 10);
   });
 
   test('admission while most lookups miss', () => {
@@ -126,6 +145,49 @@ describe('reply cache ring', () => {
     for (let i = 0; i < 4 * 4096; i++) cached(cache, meta);
     const admitted = Array.from({ length: 4096 }, () => cache.admit());
     assert.ok(admitted.every((value) => value));
+  });
+});
+
+describe('item store restarting the reply cache', () => {
+  function session(replies: ReplyCache): { run: (line: string) => string; server: Server } {
+    const server = new Server(new Config(), pino({ level: 'silent' }), 'test-run-id');
+    registerAllCommands(server);
+    const store = new ItemStore(server, replies);
+    const host = { store, statsSource: store as unknown as StatsSource, verbosity: 0 };
+    const memcache = new MemcacheSession(host);
+    const run = (line: string): string => {
+      memcache.feed(Buffer.from(line, 'latin1'));
+      return memcache.writer.take().toString('latin1');
+    };
+    return { run, server };
+  }
+
+  test('gets stay right across position restarts', () => {
+    // A head limit of 500 bytes makes the positions start over every few gets.
+    const { run } = session(new ReplyCache(500));
+    const keys = ['a', 'bb', 'ccc', 'dddd', 'eeeee'];
+    for (const key of keys) run(`set ${key} 0 0 ${key.length + 1}\r\n${key}!\r\n`);
+    for (let round = 0; round < 50; round++) {
+      for (const key of keys) {
+        assert.equal(
+          run(`get ${key}\r\n`),
+          `VALUE ${key} 0 ${key.length + 1}\r\n${key}!\r\nEND\r\n`,
+        );
+      }
+    }
+  });
+
+  test('gets stay right across size changes', () => {
+    const { run, server } = session(new ReplyCache());
+    const keys = ['x', 'yy', 'zzz'];
+    for (const key of keys) run(`set ${key} 1 0 ${key.length}\r\n${key}\r\n`);
+    for (const size of ['100', '7', '0', '1000', '64', '8mb']) {
+      for (const key of keys) run(`get ${key}\r\n`);
+      server.config.set('memcached-reply-cache', size);
+      for (const key of keys) {
+        assert.equal(run(`get ${key}\r\n`), `VALUE ${key} 1 ${key.length}\r\n${key}\r\nEND\r\n`);
+      }
+    }
   });
 });
 
@@ -167,11 +229,20 @@ describe('gets after changes, through the memcached and Redis ports', () => {
     ['Redis APPEND', (key) => redis.append(key, '!'), 'VALUE {k} 0 4\r\nold!'],
     ['Redis SETRANGE', (key) => redis.setrange(key, 0, 'N'), 'VALUE {k} 0 3\r\nNld'],
     ['Redis RENAME onto it', (key) => rename(key), 'VALUE {k} 0 5\r\nother'],
+    ['Redis COPY from database 1', (key) => copyFromOtherDatabase(key), 'VALUE {k} 0 3\r\nold'],
     ['Redis DEL', (key) => redis.del(key), ''],
     ['delete', (key) => memcache.call(`delete ${key}\r\n`), ''],
     ['flush_all', () => memcache.call('flush_all\r\n'), ''],
     ['Redis FLUSHALL', () => redis.flushall(), ''],
   ];
+
+  /** Copies the same content from database 1, which must still drop the flags. */
+  async function copyFromOtherDatabase(key: string): Promise<void> {
+    await redis.select(1);
+    await redis.set(`${key}-source`, 'old');
+    await redis.copy(`${key}-source`, key, 'DB', 0, 'REPLACE');
+    await redis.select(0);
+  }
 
   async function rename(key: string): Promise<void> {
     await redis.set(`${key}-source`, 'other');

@@ -55,7 +55,7 @@ export type Expiry = number | null | typeof KEEP_TTL;
 
 export class ItemStore {
   readonly stats = new MemcacheStats();
-  readonly replies = new ReplyCache();
+  readonly replies: ReplyCache;
   readonly server: Server;
   readonly #meta = new Map<string, ItemMeta>();
   #nextCas = 1;
@@ -65,12 +65,13 @@ export class ItemStore {
   readonly #journalListener = (dbIndex: number, args: readonly string[]): void =>
     this.#onJournal(dbIndex, args);
 
-  constructor(server: Server) {
+  constructor(server: Server, replies = new ReplyCache()) {
     this.server = server;
+    this.replies = replies;
     server.journal.push(this.#journalListener);
     server.config.watch('memcached-reply-cache', (limit) => {
       // The ring is made on first use; one in use takes the new size at once.
-      if (this.replies.capacity !== 0) this.replies.resize(Number(limit));
+      if (this.replies.capacity !== 0) this.#restartReplies(Number(limit));
     });
   }
 
@@ -137,7 +138,17 @@ export class ItemStore {
     writer.entry(key, meta.flags, value, -1);
     if (typeof value !== 'string' || value.length > MAX_CACHED_VALUE) return;
     const limit = this.server.config.number('memcached-reply-cache');
-    if (limit > 0 && this.replies.admit()) this.replies.remember(meta, writer, mark, limit);
+    if (limit === 0 || !this.replies.admit()) return;
+    // No item has a position while there is no ring, so a first ring needs no forgetting.
+    if (this.replies.capacity === 0) this.replies.restart(limit);
+    this.replies.remember(meta, writer, mark);
+    if (this.replies.exhausted) this.#restartReplies(limit);
+  }
+
+  /** Drops every item's cached entry and starts the reply cache over with `limit` bytes. */
+  #restartReplies(limit: number): void {
+    for (const meta of this.#meta.values()) this.replies.forget(meta);
+    this.replies.restart(limit);
   }
 
   /**
@@ -216,7 +227,7 @@ export class ItemStore {
     server.dirty += Math.max(1, this.database.size);
     this.database.clear();
     this.#meta.clear();
-    this.replies.clear();
+    this.replies.restart(this.replies.capacity);
     this.#journal(['FLUSHDB']);
   }
 
@@ -263,7 +274,12 @@ export class ItemStore {
     const name = args[0].toLowerCase();
     if (name === 'flushall' || name === 'swapdb' || (name === 'flushdb' && dbIndex === 0)) {
       this.#meta.clear();
-      this.replies.clear();
+      this.replies.restart(this.replies.capacity);
+      return;
+    }
+    if (name === 'copy' && dbIndex !== 0) {
+      // COPY ... DB 0 is journaled under its source database but writes database 0.
+      if (copyTarget(args) === 0) this.#meta.delete(args[2]);
       return;
     }
     if (dbIndex !== 0) return;
@@ -271,6 +287,14 @@ export class ItemStore {
     if (spec === undefined) return;
     for (const index of keyIndexes(spec, args)) this.#meta.delete(args[index]);
   }
+}
+
+/** Returns the database that `COPY source destination [DB n] [REPLACE]` writes to, or null. */
+function copyTarget(args: readonly string[]): number | null {
+  for (let i = 3; i + 1 < args.length; i++) {
+    if (args[i].toLowerCase() === 'db') return Number(args[i + 1]);
+  }
+  return null;
 }
 
 function journalOfStore(key: string, value: string, expiry: Expiry): string[] {

@@ -8,9 +8,13 @@
  * The entries are written one after the other into a ring buffer of
  * `memcached-reply-cache` bytes, each after a 2-byte length. An item's
  * metadata records where its entry starts (`ItemMeta.replyAt`), counted in
- * bytes written since the cache started, laps included. An entry is valid
+ * bytes written since the last restart, laps included. An entry is valid
  * until the writing position has moved a whole ring length past it, so
  * older entries are overwritten first and need no list or per-entry object.
+ * Positions are exact integers only below 2^53. So after HEAD_LIMIT bytes,
+ * and whenever the ring is emptied or resized, the owner drops every item's
+ * position (or all the items) and positions start again from 0.
+ *
  * A new value gets new metadata, and `ItemStore.update` drops the entry of a
  * value it changes. Only string values are cached, because a Buffer value
  * can change in place. `get` and `gat` use the entries; `gets` and `gats`
@@ -28,12 +32,15 @@ const LENGTH_PREFIX = 2;
 const ADMISSION_WINDOW = 4096;
 /** At most this many cacheable misses per cached entry, while most lookups miss. */
 const MAX_ADMIT_EVERY = 64;
+/** Bytes written after which positions must start again from 0 (see `exhausted`). */
+const HEAD_LIMIT = 2 ** 52;
 
 export class ReplyCache {
+  readonly #headLimit: number;
   #ring: Buffer | null = null;
   #ringView: DataView | null = null;
   #capacity = 0;
-  /** Position of the next entry: bytes written since the cache started, laps included. */
+  /** Position of the next entry: bytes written since the last restart, laps included. */
   #head = 0;
   /** One in this many cacheable misses is cached (see `admit`). */
   #admitEvery = 1;
@@ -41,7 +48,12 @@ export class ReplyCache {
   #hits = 0;
   #lookups = 0;
 
-  /** Bytes of the ring buffer, 0 until the first entry is stored. */
+  /** `headLimit` replaces HEAD_LIMIT, so that tests can reach it. */
+  constructor(headLimit = HEAD_LIMIT) {
+    this.#headLimit = headLimit;
+  }
+
+  /** Bytes of the ring buffer, 0 while there is none. */
   get capacity(): number {
     return this.#capacity;
   }
@@ -76,12 +88,8 @@ export class ReplyCache {
     return admitted;
   }
 
-  /**
-   * Stores the entry of `meta`, the bytes `writer` received since `mark`, in
-   * a ring of `limit` bytes. A ring of another size is replaced first.
-   */
-  remember(meta: ItemMeta, writer: MemcacheWriter, mark: number, limit: number): void {
-    if (limit !== this.#capacity) this.resize(limit);
+  /** Stores the entry of `meta`, the bytes `writer` received since `mark`, if the ring has room. */
+  remember(meta: ItemMeta, writer: MemcacheWriter, mark: number): void {
     const ring = this.#ring;
     const length = writer.length - mark;
     const size = LENGTH_PREFIX + length;
@@ -99,21 +107,24 @@ export class ReplyCache {
     meta.replyAt = start;
   }
 
+  /** Whether so many bytes were written that positions must start again (`restart`). */
+  get exhausted(): boolean {
+    return this.#head > this.#headLimit;
+  }
+
   /** Drops the entry of an item whose value changed. */
   forget(meta: ItemMeta): void {
     meta.replyAt = -1;
   }
 
-  /** Drops every entry, as when the items are flushed. */
-  clear(): void {
-    // Moving a whole ring length on makes every entry written so far invalid.
-    this.#head += this.#capacity;
-  }
-
-  /** Replaces the ring by an empty one of `limit` bytes (none for 0). */
-  resize(limit: number): void {
-    this.clear();
-    this.#head += limit;
+  /**
+   * Empties the ring, makes it `limit` bytes (none for 0) and counts
+   * positions from 0 again. The caller must first `forget` every item that
+   * can still be fetched, because an old position could match a new entry.
+   */
+  restart(limit: number): void {
+    this.#head = 0;
+    if (limit === this.#capacity) return;
     this.#capacity = limit;
     this.#ring = limit > 0 ? Buffer.allocUnsafeSlow(limit) : null;
     this.#ringView = this.#ring === null ? null : viewOf(this.#ring);
